@@ -1,0 +1,151 @@
+//===- SearchSpace.h - Schedule spaces over transform-dialect knobs -*- C++ -*-===//
+//
+// A search space is a transform-dialect script with free choices: each choice
+// is a `transform.tune.knob` (an integer from a list of options, e.g. a tile
+// size) or a `transform.tune.alternatives` (one of several sub-schedules,
+// e.g. a contraction lowering). A schedule resolves every choice; printed, it
+// is a plain transform script (`selected` on every knob) that stock
+// `mlir-opt --transform-interpreter` replays.
+//
+// Sketch rules (SketchRules.cpp) build the space of a task on a CPU target
+// with Ansor's multi-level tiling (Zheng et al., OSDI'20, Sec. 4.1) reduced
+// to the two levels MLIR's tiling exposes cheaply:
+//
+//   S  tile the root over output dims into `scf.forall` (threads, OpenMP);
+//      fuse the anchor, its fill and the elementwise consumers into it
+//   R  tile the anchor's reduction loops (cache blocking)
+//   S  tile the parallel loops to a register tile  \ vectorized as one op
+//   R  tile the reduction loops by an unroll factor /
+//
+// followed by vectorization (convolutions and pooling are first decomposed
+// to 1-D), hoisting of loop-invariant transfers out of the reduction loops,
+// and vector lowering with the chosen contraction strategy.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TCL_SPACE_SEARCHSPACE_H
+#define TCL_SPACE_SEARCHSPACE_H
+
+#include "tcl/Target/Target.h"
+#include "tcl/Task/Task.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+#include <random>
+#include <string>
+
+namespace tcl {
+
+/// One free choice of a search space.
+struct Knob {
+  enum class Kind {
+    /// `transform.tune.knob`: the value is one of `options`.
+    Value,
+    /// `transform.tune.alternatives`: the value is a region index; `options`
+    /// is `0..n-1` and `labels` names each region.
+    Alternatives,
+  };
+  Kind kind = Kind::Value;
+  /// Unique within the space, e.g. `tile_par_1`, `unroll_red_2`.
+  std::string name;
+  llvm::SmallVector<int64_t> options;
+  llvm::SmallVector<std::string> labels;
+  /// What the knob controls, for `--help`-style listings.
+  std::string doc;
+};
+
+/// A resolved point of a space: one value per knob, in knob order.
+struct Schedule {
+  std::string workloadKey;
+  llvm::SmallVector<int64_t> values;
+  bool operator==(const Schedule &other) const {
+    return workloadKey == other.workloadKey && values == other.values;
+  }
+};
+
+/// The schedule space of one task on one target.
+class SearchSpace {
+public:
+  /// Applies the sketch rules to `task` (its anchor must be a Linalg op with
+  /// static shapes). Fails with a diagnostic on the anchor for an op kind
+  /// the rules do not cover.
+  static mlir::FailureOr<SearchSpace> forTask(const Task &task,
+                                              const Target &target);
+
+  llvm::ArrayRef<Knob> getKnobs() const { return knobs; }
+  llvm::StringRef getWorkloadKey() const { return workloadKey; }
+  /// Index of the knob called `name`, or -1.
+  int findKnob(llvm::StringRef name) const;
+
+  /// The default schedule: a tiled, fused, vectorized, parallel schedule
+  /// chosen by rules of thumb (register tile of about two vectors by eight
+  /// rows, cache tiles of 256 on the reduction, enough thread tiles for all
+  /// threads).
+  Schedule getDefault() const;
+
+  /// A uniformly drawn valid schedule: tile sizes are drawn outermost level
+  /// first, each inner level among the divisors of the outer one, and draws
+  /// that break the register-tile budget are redrawn.
+  Schedule sample(std::mt19937_64 &rng) const;
+
+  /// Changes one knob of `schedule` to another valid value (retrying until
+  /// the constraints hold); returns `schedule` unchanged if no knob can move.
+  Schedule mutate(const Schedule &schedule, std::mt19937_64 &rng) const;
+
+  /// Checks that every value is among its knob's options and that the
+  /// constraints hold: inner tiles divide outer tiles, the register tile has
+  /// at most `maxRegisterTileElements` elements, and convolution register
+  /// tiles are 1 along the decomposed height dims. The error names the knob
+  /// and the broken constraint.
+  llvm::Error verify(const Schedule &schedule) const;
+
+  /// Prints the schedule as `transform.named_sequence @<name>` taking the
+  /// payload root, with `tcl.workload = "<key>"` and every knob `selected`.
+  /// Applying it transforms every op with `tcl.task = "<key>"` below the
+  /// root.
+  void printSequence(const Schedule &schedule, llvm::StringRef name,
+                     llvm::raw_ostream &os) const;
+
+  /// A complete transform module: the named sequence `@tcl_<key>` and an
+  /// entry point `@__transform_main` that includes it.
+  std::string printScript(const Schedule &schedule) const;
+
+  /// Reads the knob values of a schedule from a named sequence printed by
+  /// printSequence (matched by knob name). Fails, with a diagnostic naming
+  /// the knob, on a knob without `selected`, a missing knob, or an unknown
+  /// one.
+  mlir::FailureOr<Schedule> readSchedule(mlir::Operation *namedSequence) const;
+
+  /// Largest register tile, in output elements.
+  static constexpr int64_t maxRegisterTileElements = 512;
+
+private:
+  friend class SketchBuilder;
+  std::string workloadKey;
+  llvm::SmallVector<Knob> knobs;
+
+  /// Structure of the task as seen by the sketch rules.
+  enum class Category { Contraction, Convolution, Elementwise };
+  Category category = Category::Elementwise;
+  /// Anchor loop extents and which are reductions.
+  llvm::SmallVector<int64_t> loopExtents;
+  llvm::SmallVector<bool> isReduction;
+  /// For output dim j of the root, the anchor loop it iterates.
+  llvm::SmallVector<unsigned> outputToLoop;
+  /// Anchor loops forced to a register tile of 1 (decomposed conv dims).
+  llvm::SmallVector<unsigned> unitRegisterLoops;
+  unsigned numConsumers = 0;
+  bool hasFill = false;
+  /// The anchor is a `linalg.generic` (reductions over contiguous data).
+  bool genericAnchor = false;
+  unsigned initOperandIndex = 0;
+  unsigned vectorWidth = 16;
+  unsigned threads = 1;
+
+  int64_t value(const Schedule &s, llvm::StringRef knob) const;
+};
+
+} // namespace tcl
+
+#endif // TCL_SPACE_SEARCHSPACE_H

@@ -1,0 +1,467 @@
+//===- SketchRules.cpp - CPU sketch rules for Linalg tasks ----------------===//
+//
+// Builds the knobs of a task's search space and prints a resolved schedule as
+// a transform-dialect script. See SearchSpace.h for the sketch structure.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tcl/Space/SearchSpace.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace tcl;
+
+/// `<prefix>_<index>`, the name of a per-dimension knob.
+static std::string knobName(llvm::StringRef prefix, int64_t index) {
+  return (prefix + "_" + llvm::Twine(index)).str();
+}
+
+namespace tcl {
+
+/// Divisors of `n` in increasing order, at most `limit` (0: no limit).
+static SmallVector<int64_t> divisors(int64_t n, int64_t limit = 0) {
+  SmallVector<int64_t> result;
+  for (int64_t d = 1; d <= n; ++d)
+    if (n % d == 0 && (limit == 0 || d <= limit))
+      result.push_back(d);
+  return result;
+}
+
+/// Named convolution and pooling ops that `transform.structured.decompose`
+/// turns into 1-D ops the vectorizer handles, with the anchor loops that
+/// must have a unit register tile for that (output height and filter
+/// height).
+static std::optional<SmallVector<unsigned>> decomposableConv(Operation *op) {
+  if (isa<linalg::Conv2DNhwcHwcfOp, linalg::DepthwiseConv2DNhwcHwcOp,
+          linalg::PoolingNhwcMaxOp, linalg::PoolingNhwcSumOp>(op))
+    return SmallVector<unsigned>{1, 4}; // (n, oh, ow, c|f, kh, kw, ...)
+  if (isa<linalg::Conv2DNchwFchwOp>(op))
+    return SmallVector<unsigned>{2, 5}; // (n, f, oh, ow, c, kh, kw)
+  if (isa<linalg::PoolingNchwMaxOp, linalg::PoolingNchwSumOp>(op))
+    return SmallVector<unsigned>{2, 4}; // (n, c, oh, ow, kh, kw)
+  return std::nullopt;
+}
+
+class SketchBuilder {
+public:
+  static FailureOr<SearchSpace> build(const Task &task, const Target &target);
+  static void print(const SearchSpace &space, const Schedule &schedule,
+                    StringRef name, llvm::raw_ostream &os);
+};
+
+} // namespace tcl
+
+FailureOr<SearchSpace> SketchBuilder::build(const Task &task,
+                                            const Target &target) {
+  auto anchor = dyn_cast<linalg::LinalgOp>(task.anchor);
+  if (!anchor || anchor.hasDynamicShape() || anchor->getNumResults() != 1)
+    return task.anchor->emitError(
+        "tcl: unsupported op for the CPU sketch rules: expected a Linalg op "
+        "with static shapes and one result");
+  SearchSpace space;
+  space.workloadKey = task.key;
+  space.vectorWidth = target.vectorWidthF32;
+  space.threads = target.threads;
+  space.numConsumers = task.consumers.size();
+  space.hasFill = task.fill != nullptr;
+  space.genericAnchor = isa<linalg::GenericOp>(*anchor);
+  space.initOperandIndex = anchor.getNumDpsInputs();
+  space.loopExtents = anchor.getStaticLoopRanges();
+  for (utils::IteratorType it : anchor.getIteratorTypesArray())
+    space.isReduction.push_back(it == utils::IteratorType::reduction);
+
+  AffineMap outMap = anchor.getIndexingMapMatchingResult(
+      cast<OpResult>(anchor->getResult(0)));
+  if (!outMap.isProjectedPermutation())
+    return anchor.emitError("tcl: unsupported op for the CPU sketch rules: "
+                            "output indexing map is not a projected "
+                            "permutation");
+  for (unsigned j = 0; j < outMap.getNumResults(); ++j)
+    space.outputToLoop.push_back(outMap.getDimPosition(j));
+
+  if (auto unit = decomposableConv(anchor)) {
+    space.category = SearchSpace::Category::Convolution;
+    space.unitRegisterLoops = *unit;
+  } else if (isa<linalg::ConvolutionOpInterface>(*anchor)) {
+    return anchor.emitError("tcl: unsupported convolution for the CPU sketch "
+                            "rules: no 1-D decomposition for '")
+           << anchor->getName() << "'";
+  } else if (anchor.getNumReductionLoops() > 0) {
+    space.category = SearchSpace::Category::Contraction;
+  }
+
+  auto add = [&](std::string name, SmallVector<int64_t> options,
+                 std::string doc) {
+    Knob knob;
+    knob.name = std::move(name);
+    knob.options = std::move(options);
+    knob.doc = std::move(doc);
+    space.knobs.push_back(std::move(knob));
+  };
+  int64_t regLimit = 8 * space.vectorWidth;
+  for (auto [j, loop] : llvm::enumerate(space.outputToLoop)) {
+    int64_t extent = space.loopExtents[loop];
+    add(knobName("tile_par", j), divisors(extent),
+        llvm::formatv("thread-level tile of output dim {0} (extent {1})", j,
+                      extent));
+    SmallVector<int64_t> reg = llvm::is_contained(space.unitRegisterLoops, loop)
+                                   ? SmallVector<int64_t>{1}
+                                   : divisors(extent, regLimit);
+    add(knobName("tile_reg", j), reg,
+        llvm::formatv("register tile of output dim {0}", j));
+  }
+  for (auto [l, extent] : llvm::enumerate(space.loopExtents)) {
+    if (!space.isReduction[l])
+      continue;
+    add(knobName("tile_red", l), divisors(extent),
+        llvm::formatv("cache-level tile of reduction loop {0} (extent {1})", l,
+                      extent));
+    SmallVector<int64_t> unroll = llvm::is_contained(space.unitRegisterLoops, l)
+                                      ? SmallVector<int64_t>{1}
+                                      : divisors(extent, 16);
+    add(knobName("unroll_red", l), unroll,
+        llvm::formatv("register tile (unroll) of reduction loop {0}", l));
+  }
+  if (space.outputToLoop.size() >= 2) {
+    Knob knob;
+    knob.kind = Knob::Kind::Alternatives;
+    knob.name = "interchange";
+    knob.options = {0, 1};
+    knob.labels = {"identity", "swap-inner-parallel"};
+    knob.doc = "order of the two innermost parallel register-tile loops";
+    space.knobs.push_back(knob);
+  }
+  if (space.category != SearchSpace::Category::Elementwise) {
+    Knob knob;
+    knob.kind = Knob::Kind::Alternatives;
+    knob.name = "contraction_lowering";
+    knob.options = {0, 1};
+    knob.labels = {"outerproduct", "dot"};
+    knob.doc = "lowering of vector.contract";
+    space.knobs.push_back(knob);
+  }
+  return space;
+}
+
+namespace {
+/// Prints transform IR with fresh SSA names.
+class ScriptPrinter {
+public:
+  explicit ScriptPrinter(llvm::raw_ostream &os) : os(os) {}
+  std::string fresh(StringRef prefix) {
+    return ("%" + prefix + llvm::Twine(counter++)).str();
+  }
+  llvm::raw_ostream &line() { return os.indent(indent); }
+  llvm::raw_ostream &os;
+  unsigned indent = 2;
+  unsigned counter = 0;
+};
+
+/// A tile-size list mixing knob params and constants, with the operand types
+/// the op's functional type needs.
+struct SizeList {
+  SmallVector<std::string> entries;
+  SmallVector<std::string> paramOperands;
+  void addParam(const std::string &param) {
+    entries.push_back(param);
+    paramOperands.push_back(param);
+  }
+  void addConstant(int64_t v) { entries.push_back(std::to_string(v)); }
+  unsigned numLoops() const {
+    return llvm::count_if(entries, [](const std::string &e) {
+      return e != "0";
+    });
+  }
+  std::string operandTypes() const {
+    std::string s = "!transform.any_op";
+    for (size_t i = 0; i < paramOperands.size(); ++i)
+      s += ", !transform.param<i64>";
+    return s;
+  }
+};
+} // namespace
+
+static std::string resultTypes(unsigned n) {
+  SmallVector<std::string> types(n, "!transform.any_op");
+  return llvm::join(types, ", ");
+}
+
+void SketchBuilder::print(const SearchSpace &space, const Schedule &schedule,
+                          StringRef name, llvm::raw_ostream &os) {
+  ScriptPrinter p(os);
+  os << "  transform.named_sequence @" << name
+     << "(%root: !transform.any_op {transform.readonly}) attributes "
+        "{tcl.workload = \""
+     << space.workloadKey << "\"} {\n";
+  p.indent = 4;
+
+  // Knob params, one per value knob, named after the knob.
+  llvm::StringMap<std::string> params;
+  llvm::StringMap<int64_t> selected;
+  for (auto [knob, v] : llvm::zip(space.knobs, schedule.values)) {
+    selected[knob.name] = v;
+    if (knob.kind != Knob::Kind::Value)
+      continue;
+    std::string ssa = "%" + knob.name;
+    params[knob.name] = ssa;
+    p.line() << ssa << " = transform.tune.knob<\"" << knob.name << "\"> = "
+             << v << " from options = [";
+    llvm::interleaveComma(knob.options, os);
+    os << "] -> !transform.param<i64>\n";
+  }
+
+  p.line() << "%anchors = transform.structured.match attributes {tcl.task = \""
+           << space.workloadKey << "\"} in %root : (!transform.any_op) -> "
+           << "!transform.any_op\n";
+  p.line() << "transform.foreach %anchors : !transform.any_op {\n";
+  p.line() << "^bb0(%a: !transform.any_op):\n";
+  p.indent = 6;
+
+  // Handles to the task's ops.
+  SmallVector<std::string> consumers;
+  std::string prev = "%a";
+  for (unsigned i = 0; i < space.numConsumers; ++i) {
+    std::string c = p.fresh("consumer");
+    p.line() << c << " = transform.get_consumers_of_result " << prev
+             << "[0] : (!transform.any_op) -> !transform.any_op\n";
+    consumers.push_back(c);
+    prev = c;
+  }
+  std::string fill;
+  if (space.hasFill) {
+    fill = p.fresh("fill");
+    p.line() << fill << " = transform.get_producer_of_operand %a["
+             << space.initOperandIndex
+             << "] : (!transform.any_op) -> !transform.any_op\n";
+  }
+  std::string root = consumers.empty() ? "%a" : consumers.back();
+  unsigned numLoops = space.loopExtents.size();
+  unsigned rank = space.outputToLoop.size();
+
+  // Level S: thread tiles over the root's output dims.
+  SizeList parSizes;
+  if (consumers.empty()) {
+    for (unsigned l = 0; l < numLoops; ++l) {
+      auto it = llvm::find(space.outputToLoop, l);
+      if (it == space.outputToLoop.end())
+        parSizes.addConstant(0);
+      else
+        parSizes.addParam(params.lookup(
+            knobName("tile_par", it - space.outputToLoop.begin())));
+    }
+  } else {
+    for (unsigned j = 0; j < rank; ++j)
+      parSizes.addParam(params.lookup(knobName("tile_par", j)));
+  }
+  std::string tiledRoot = p.fresh("tiled"), forall = p.fresh("forall");
+  p.line() << tiledRoot << ", " << forall
+           << " = transform.structured.tile_using_forall " << root
+           << " tile_sizes [" << llvm::join(parSizes.entries, ", ")
+           << "] : (" << parSizes.operandTypes()
+           << ") -> (!transform.any_op, !transform.any_op)\n";
+
+  // Fuse producers into the forall, last consumer first.
+  auto fuse = [&](const std::string &producer) {
+    std::string fused = p.fresh("fused"), next = p.fresh("forall");
+    p.line() << fused << ", " << next
+             << " = transform.structured.fuse_into_containing_op " << producer
+             << " into " << forall
+             << " : (!transform.any_op, !transform.any_op) -> "
+                "(!transform.any_op, !transform.any_op)\n";
+    forall = next;
+    return fused;
+  };
+  SmallVector<std::string> tiledConsumers;
+  for (int i = static_cast<int>(consumers.size()) - 2; i >= 0; --i)
+    tiledConsumers.insert(tiledConsumers.begin(), fuse(consumers[i]));
+  std::string anchor = consumers.empty() ? tiledRoot : fuse("%a");
+  if (!consumers.empty())
+    tiledConsumers.push_back(tiledRoot);
+  std::string tiledFill = fill.empty() ? "" : fuse(fill);
+
+  // Level R: cache tiles of the reduction loops.
+  bool hasReduction = llvm::is_contained(space.isReduction, true);
+  if (hasReduction) {
+    SizeList redSizes;
+    for (unsigned l = 0; l < numLoops; ++l) {
+      if (space.isReduction[l])
+        redSizes.addParam(params.lookup(knobName("tile_red", l)));
+      else
+        redSizes.addConstant(0);
+    }
+    std::string tiled = p.fresh("tiled");
+    SmallVector<std::string> loops;
+    for (unsigned i = 0; i < redSizes.numLoops(); ++i)
+      loops.push_back(p.fresh("cache_loop"));
+    p.line() << tiled << ", " << llvm::join(loops, ", ")
+             << " = transform.structured.tile_using_for " << anchor
+             << " tile_sizes [" << llvm::join(redSizes.entries, ", ") << "] : ("
+             << redSizes.operandTypes() << ") -> ("
+             << resultTypes(1 + loops.size()) << ")\n";
+    anchor = tiled;
+  }
+
+  // Levels S and R: the register tile, in one tiling with an optional
+  // interchange of the two innermost parallel loops.
+  SizeList regSizes;
+  SmallVector<unsigned> parallelLoops;
+  unsigned numRed = 0;
+  for (unsigned l = 0; l < numLoops; ++l) {
+    if (space.isReduction[l]) {
+      regSizes.addParam(params.lookup(knobName("unroll_red", l)));
+      ++numRed;
+      continue;
+    }
+    auto it = llvm::find(space.outputToLoop, l);
+    if (it == space.outputToLoop.end()) {
+      regSizes.addConstant(1);
+      continue;
+    }
+    parallelLoops.push_back(l);
+    regSizes.addParam(params.lookup(
+        knobName("tile_reg", it - space.outputToLoop.begin())));
+  }
+  std::string regTiled = p.fresh("reg");
+  SmallVector<std::string> redLoops;
+  for (unsigned i = 0; i < numRed; ++i)
+    redLoops.push_back(p.fresh("red_loop"));
+  auto emitRegisterTiling = [&](ArrayRef<int64_t> interchange,
+                                StringRef resultsPrefix) {
+    SmallVector<std::string> loops;
+    for (unsigned i = 0; i < numLoops; ++i)
+      loops.push_back(p.fresh("loop"));
+    std::string t = p.fresh("t");
+    p.line() << resultsPrefix << t << ", " << llvm::join(loops, ", ")
+             << " = transform.structured.tile_using_for " << anchor
+             << " tile_sizes [" << llvm::join(regSizes.entries, ", ") << "]";
+    if (!interchange.empty()) {
+      os << " interchange = [";
+      llvm::interleaveComma(interchange, os);
+      os << "]";
+    }
+    os << " : (" << regSizes.operandTypes() << ") -> ("
+       << resultTypes(1 + numLoops) << ")\n";
+    // Reduction loops stay innermost in every variant.
+    SmallVector<std::string> yielded = {t};
+    for (unsigned i = numLoops - numRed; i < numLoops; ++i)
+      yielded.push_back(loops[i]);
+    return yielded;
+  };
+  auto regResults = [&]() {
+    SmallVector<std::string> r = {regTiled};
+    r.append(redLoops.begin(), redLoops.end());
+    return llvm::join(r, ", ");
+  };
+  int interchangeKnob = space.findKnob("interchange");
+  if (interchangeKnob >= 0) {
+    p.line() << regResults() << " = transform.tune.alternatives<\"interchange\">"
+             << " selected_region = " << schedule.values[interchangeKnob]
+             << " -> " << resultTypes(1 + numRed) << " {\n";
+    p.indent += 2;
+    for (unsigned region = 0; region < 2; ++region) {
+      SmallVector<int64_t> perm;
+      if (region == 1) {
+        perm = llvm::to_vector(llvm::seq<int64_t>(0, numLoops));
+        unsigned n = parallelLoops.size();
+        std::swap(perm[parallelLoops[n - 2]], perm[parallelLoops[n - 1]]);
+      }
+      SmallVector<std::string> yielded = emitRegisterTiling(perm, "");
+      p.line() << "transform.yield " << llvm::join(yielded, ", ") << " : "
+               << resultTypes(yielded.size()) << "\n";
+      p.indent -= 2;
+      p.line() << (region == 0 ? "}, {\n" : "}\n");
+      p.indent += 2;
+    }
+    p.indent -= 2;
+  } else {
+    SmallVector<std::string> yielded = emitRegisterTiling({}, "");
+    regTiled = yielded[0];
+    redLoops.assign(yielded.begin() + 1, yielded.end());
+  }
+
+  std::string vectorOp = regTiled;
+  if (space.category == SearchSpace::Category::Convolution) {
+    vectorOp = p.fresh("decomposed");
+    p.line() << vectorOp << " = transform.structured.decompose " << regTiled
+             << " : (!transform.any_op) -> !transform.any_op\n";
+  }
+  p.line() << "transform.structured.vectorize " << vectorOp
+           << " : !transform.any_op\n";
+
+  // Fill and consumers: register tiles over the output dims, vectorized.
+  auto tileAndVectorizeElementwise = [&](const std::string &op) {
+    SizeList sizes;
+    for (unsigned j = 0; j < rank; ++j)
+      sizes.addParam(params.lookup(knobName("tile_reg", j)));
+    std::string t = p.fresh("t");
+    SmallVector<std::string> loops;
+    for (unsigned j = 0; j < rank; ++j)
+      loops.push_back(p.fresh("loop"));
+    p.line() << t << ", " << llvm::join(loops, ", ")
+             << " = transform.structured.tile_using_for " << op
+             << " tile_sizes [" << llvm::join(sizes.entries, ", ") << "] : ("
+             << sizes.operandTypes() << ") -> (" << resultTypes(1 + rank)
+             << ")\n";
+    p.line() << "transform.structured.vectorize " << t
+             << " : !transform.any_op\n";
+  };
+  if (!tiledFill.empty())
+    tileAndVectorizeElementwise(tiledFill);
+  for (const std::string &c : tiledConsumers)
+    tileAndVectorizeElementwise(c);
+
+  // Vector-level cleanups. No canonicalization before the contraction is
+  // lowered: it folds unit-reduction contractions into mul+add, which then
+  // no longer lower to outer products.
+  p.line() << "transform.apply_patterns to " << forall << " {\n";
+  p.line() << "  transform.apply_patterns.vector.lower_masked_transfers\n";
+  p.line() << "  transform.apply_patterns.vector.transfer_permutation_patterns\n";
+  p.line() << "  transform.apply_patterns.vector.reduction_to_contract\n";
+  p.line() << "} : !transform.any_op\n";
+  // Hoist loop-invariant transfers (the accumulator), innermost loop first.
+  for (auto it = redLoops.rbegin(); it != redLoops.rend(); ++it)
+    p.line() << "transform.loop.hoist_loop_invariant_subsets " << *it
+             << " : !transform.any_op\n";
+
+  int loweringKnob = space.findKnob("contraction_lowering");
+  if (loweringKnob >= 0) {
+    const Knob &knob = space.knobs[loweringKnob];
+    p.line() << "transform.tune.alternatives<\"contraction_lowering\"> "
+                "selected_region = "
+             << schedule.values[loweringKnob] << " {\n";
+    for (auto [i, label] : llvm::enumerate(knob.labels)) {
+      p.line() << "  transform.apply_patterns to " << forall << " {\n";
+      p.line() << "    transform.apply_patterns.vector.lower_contraction "
+                  "lowering_strategy = \""
+               << label << "\"\n";
+      p.line() << "  } : !transform.any_op\n";
+      p.line() << (i + 1 == knob.labels.size() ? "}\n" : "}, {\n");
+    }
+  }
+  p.line() << "transform.apply_patterns to " << forall << " {\n";
+  p.line() << "  transform.apply_patterns.vector.lower_outerproduct\n";
+  p.line() << "  transform.apply_patterns.vector.lower_transpose\n";
+  p.line() << "  transform.apply_patterns.vector.lower_multi_reduction "
+              "lowering_strategy = \"innerreduction\"\n";
+  p.line() << "  transform.apply_patterns.vector.lower_transfer "
+              "max_transfer_rank = 1\n";
+  p.line() << "  transform.apply_patterns.canonicalization\n";
+  p.line() << "} : !transform.any_op\n";
+  p.indent = 4;
+  p.line() << "}\n";
+  p.line() << "transform.yield\n";
+  os << "  }\n";
+}
+
+FailureOr<SearchSpace> SearchSpace::forTask(const Task &task,
+                                            const Target &target) {
+  return SketchBuilder::build(task, target);
+}
+
+void SearchSpace::printSequence(const Schedule &schedule, StringRef name,
+                                llvm::raw_ostream &os) const {
+  SketchBuilder::print(*this, schedule, name, os);
+}

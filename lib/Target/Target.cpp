@@ -1,0 +1,152 @@
+//===- Target.cpp - Targets and platform fingerprints ---------------------===//
+
+#include "tcl/Target/Target.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Threading.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace tcl;
+
+llvm::StringRef tcl::stringifyISA(ISA isa) {
+  switch (isa) {
+  case ISA::Host:
+    return "host";
+  case ISA::AVX512:
+    return "avx512";
+  case ISA::AVX2:
+    return "avx2";
+  case ISA::SSE42:
+    return "sse4.2";
+  }
+  llvm_unreachable("unknown ISA");
+}
+
+unsigned tcl::hostCoreCount() {
+  return std::max(1u, llvm::get_physical_cores() > 0
+                          ? static_cast<unsigned>(llvm::get_physical_cores())
+                          : llvm::heavyweight_hardware_concurrency()
+                                .compute_thread_count());
+}
+
+static bool hostHas(llvm::StringRef feature) {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  auto it = features.find(feature);
+  return it != features.end() && it->second;
+}
+
+llvm::Expected<Target> Target::parse(llvm::StringRef spelling) {
+  auto fail = [&](const llvm::Twine &why) {
+    return llvm::createStringError("invalid target '" + spelling + "': " +
+                                   why);
+  };
+  llvm::SmallVector<llvm::StringRef> parts;
+  spelling.trim().split(parts, ',');
+  llvm::StringRef head = parts.front().trim();
+  auto [kind, isaName] = head.split(':');
+  if (kind != "cpu")
+    return fail("unknown target kind '" + kind +
+                "' (expected 'cpu', 'cpu:avx512', 'cpu:avx2' or 'cpu:sse4.2')");
+
+  Target t;
+  t.threads = hostCoreCount();
+  if (isaName.empty() || isaName == "host")
+    t.isa = ISA::Host;
+  else if (isaName == "avx512")
+    t.isa = ISA::AVX512;
+  else if (isaName == "avx2")
+    t.isa = ISA::AVX2;
+  else if (isaName == "sse4.2" || isaName == "sse42")
+    t.isa = ISA::SSE42;
+  else
+    return fail("unknown ISA '" + isaName +
+                "' (expected avx512, avx2 or sse4.2)");
+
+  for (llvm::StringRef part : llvm::drop_begin(parts)) {
+    auto [key, value] = part.trim().split('=');
+    if (key != "threads")
+      return fail("unknown option '" + key + "' (expected threads=N)");
+    unsigned n = 0;
+    if (value.getAsInteger(10, n) || n == 0 || n > 1024)
+      return fail("threads must be an integer in [1, 1024], got '" + value +
+                  "'");
+    t.threads = n;
+  }
+
+  switch (t.isa) {
+  case ISA::Host: {
+    t.cpu = llvm::sys::getHostCPUName().str();
+    llvm::SmallVector<std::string> feats;
+    for (auto &f : llvm::sys::getHostCPUFeatures())
+      feats.push_back((f.second ? "+" : "-") + f.first().str());
+    llvm::sort(feats);
+    t.features = llvm::join(feats, ",");
+    t.vectorWidthF32 = hostHas("avx512f") ? 16 : hostHas("avx") ? 8 : 4;
+    break;
+  }
+  case ISA::AVX512:
+    if (!hostHas("avx512f"))
+      return fail("the host CPU does not support AVX-512");
+    t.cpu = "skylake-avx512";
+    t.features = "+avx512f,+avx512dq,+avx512bw,+avx512vl,+avx2,+fma";
+    t.vectorWidthF32 = 16;
+    break;
+  case ISA::AVX2:
+    if (!hostHas("avx2") || !hostHas("fma"))
+      return fail("the host CPU does not support AVX2 with FMA");
+    t.cpu = "haswell";
+    t.features = "+avx2,+fma,-avx512f";
+    t.vectorWidthF32 = 8;
+    break;
+  case ISA::SSE42:
+    t.cpu = "nehalem";
+    t.features = "+sse4.2,-avx,-avx2,-fma,-avx512f";
+    t.vectorWidthF32 = 4;
+    break;
+  }
+  return t;
+}
+
+std::string Target::str() const {
+  llvm::StringRef isaName = stringifyISA(isa);
+  if (isa == ISA::Host)
+    isaName = vectorWidthF32 == 16 ? "avx512" : vectorWidthF32 == 8 ? "avx2"
+                                                                    : "sse4.2";
+  return ("cpu:" + isaName + ",threads=" + llvm::Twine(threads)).str();
+}
+
+static std::string readCpuModel() {
+  auto buf = llvm::MemoryBuffer::getFileAsStream("/proc/cpuinfo");
+  if (!buf)
+    return llvm::sys::getHostCPUName().str();
+  llvm::SmallVector<llvm::StringRef> lines;
+  (*buf)->getBuffer().split(lines, '\n');
+  for (llvm::StringRef line : lines) {
+    auto [key, value] = line.split(':');
+    if (key.trim() == "model name")
+      return value.trim().str();
+  }
+  return llvm::sys::getHostCPUName().str();
+}
+
+Platform Platform::host(const Target &target) {
+  Platform p;
+  p.target = target;
+  p.cpuModel = readCpuModel();
+  p.cores = hostCoreCount();
+  return p;
+}
+
+std::string Platform::id() const { return target.str() + "@" + cpuModel; }
+
+llvm::json::Value Platform::toJSON() const {
+  return llvm::json::Object{{"target", target.str()},
+                            {"isa", stringifyISA(target.isa)},
+                            {"threads", target.threads},
+                            {"cpu", target.cpu},
+                            {"features", target.features},
+                            {"cpu_model", cpuModel},
+                            {"cores", cores}};
+}

@@ -1,0 +1,105 @@
+//===- LowerToCPU.cpp - Scheduled Linalg on tensors to LLVM ---------------===//
+//
+// The CPU lowering is a fixed sequence of upstream passes. It is spelled as a
+// textual pipeline so that it reads the same as the `mlir-opt` command line
+// that reproduces it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tcl/Target/Target.h"
+#include "tcl/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+
+#include <mutex>
+
+namespace tcl {
+#define GEN_PASS_DEF_TCLLOWERTOCPU
+#include "tcl/Transforms/Passes.h.inc"
+} // namespace tcl
+
+using namespace mlir;
+
+/// The pipeline, in order (passes on the module). Ordering constraints that
+/// are not obvious:
+/// - canonicalize (not cse: it merges slices across loops and breaks
+///   in-place loop results) first: tiling and fusion leave the original
+///   untiled ops dead but in place, and bufferization would keep them.
+/// - `convert-scf-to-openmp` wraps loop bodies in `memref.alloca_scope`,
+///   whose region must stay a single block, so memref is lowered to LLVM
+///   before `convert-scf-to-cf`.
+/// - `convert-vector-to-scf` runs with `full-unroll=true`; without it
+///   transfers get loops with allocas inside (stack overflow at run time).
+/// - `buffer-results-to-out-params` turns any result that is not in place
+///   into a trailing out-parameter, so a kernel never returns a buffer.
+static std::string lowerToCPUPipeline(const tcl::Target &target) {
+  return (llvm::Twine("canonicalize,") +
+          "one-shot-bufferize{bufferize-function-boundaries=1 "
+          "function-boundary-type-conversion=identity-layout-map},"
+          "cse,canonicalize,drop-equivalent-buffer-results,"
+          "buffer-results-to-out-params{hoist-static-allocs=1},"
+          "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
+          "func.func(convert-linalg-to-loops),"
+          "convert-vector-to-scf{full-unroll=1},"
+          "scf-forall-to-parallel,"
+          "convert-scf-to-openmp{num-threads=" +
+          llvm::Twine(target.threads) +
+          "},"
+          "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
+          "convert-scf-to-cf,convert-vector-to-llvm,convert-ub-to-llvm,"
+          "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
+          "convert-openmp-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"
+          "convert-index-to-llvm,reconcile-unrealized-casts,canonicalize")
+      .str();
+}
+
+void tcl::buildLowerToCPUPipeline(OpPassManager &pm, const Target &target) {
+  static std::once_flag registered;
+  std::call_once(registered, [] { registerAllPasses(); });
+  std::string pipeline = lowerToCPUPipeline(target);
+  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
+    llvm::report_fatal_error("tcl: malformed built-in CPU pipeline: " +
+                             llvm::Twine(pipeline));
+}
+
+namespace {
+struct LowerToCPUPass : public tcl::impl::TCLLowerToCPUBase<LowerToCPUPass> {
+  using Base::Base;
+  void runOnOperation() override;
+  /// The nested pipeline creates ops of many dialects; they must be loaded
+  /// before the pass runs (dialects cannot be loaded while passes run).
+  void getDependentDialects(DialectRegistry &registry) const override {
+    OpPassManager pm(ModuleOp::getOperationName());
+    tcl::Target anyTarget;
+    tcl::buildLowerToCPUPipeline(pm, anyTarget);
+    pm.getDependentDialects(registry);
+  }
+};
+} // namespace
+
+void LowerToCPUPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  llvm::Expected<tcl::Target> parsed = tcl::Target::parse(target);
+  if (!parsed) {
+    module.emitError(llvm::toString(parsed.takeError()));
+    return signalPassFailure();
+  }
+  for (auto func : module.getOps<func::FuncOp>())
+    if (func.isPublic() && !func.isExternal())
+      func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                    UnitAttr::get(&getContext()));
+  OpBuilder b(&getContext());
+  module->setAttr("tcl.target", b.getStringAttr(parsed->str()));
+  module->setAttr("tcl.target_cpu", b.getStringAttr(parsed->cpu));
+  module->setAttr("tcl.target_features", b.getStringAttr(parsed->features));
+
+  OpPassManager pm(ModuleOp::getOperationName());
+  tcl::buildLowerToCPUPipeline(pm, *parsed);
+  if (failed(runPipeline(pm, module)))
+    return signalPassFailure();
+}

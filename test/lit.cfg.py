@@ -1,0 +1,19 @@
+# -*- Python -*- lit configuration for TCL's FileCheck tests.
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "TCL"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.tcl_obj_root, "test")
+
+llvm_config.with_system_environment(["HOME", "TMPDIR"])
+llvm_config.use_default_substitutions()
+llvm_config.add_tool_substitutions(
+    ["tcl-opt", "tcl-run"], [config.tcl_tools_dir, config.llvm_tools_dir])
+llvm_config.add_tool_substitutions(["mlir-opt"], [config.llvm_tools_dir])
