@@ -308,7 +308,7 @@ void SketchBuilder::print(const SearchSpace &space, const Schedule &schedule,
   // interchange of the two innermost parallel loops.
   SizeList regSizes;
   SmallVector<unsigned> parallelLoops;
-  unsigned numRed = 0;
+  unsigned numRed = 0; // reduction loops, i.e. loop nesting to hoist from
   for (unsigned l = 0; l < numLoops; ++l) {
     if (space.isReduction[l]) {
       regSizes.addParam(params.lookup(knobName("unroll_red", l)));
@@ -324,17 +324,16 @@ void SketchBuilder::print(const SearchSpace &space, const Schedule &schedule,
     regSizes.addParam(params.lookup(
         knobName("tile_reg", it - space.outputToLoop.begin())));
   }
+  // Loops whose tile covers the whole extent are not materialized, so the
+  // loop handles of tile_using_for do not line up with loop dims; only the
+  // tiled op is used below.
   std::string regTiled = p.fresh("reg");
-  SmallVector<std::string> redLoops;
-  for (unsigned i = 0; i < numRed; ++i)
-    redLoops.push_back(p.fresh("red_loop"));
-  auto emitRegisterTiling = [&](ArrayRef<int64_t> interchange,
-                                StringRef resultsPrefix) {
+  auto emitRegisterTiling = [&](ArrayRef<int64_t> interchange) {
     SmallVector<std::string> loops;
     for (unsigned i = 0; i < numLoops; ++i)
       loops.push_back(p.fresh("loop"));
     std::string t = p.fresh("t");
-    p.line() << resultsPrefix << t << ", " << llvm::join(loops, ", ")
+    p.line() << t << ", " << llvm::join(loops, ", ")
              << " = transform.structured.tile_using_for " << anchor
              << " tile_sizes [" << llvm::join(regSizes.entries, ", ") << "]";
     if (!interchange.empty()) {
@@ -344,22 +343,13 @@ void SketchBuilder::print(const SearchSpace &space, const Schedule &schedule,
     }
     os << " : (" << regSizes.operandTypes() << ") -> ("
        << resultTypes(1 + numLoops) << ")\n";
-    // Reduction loops stay innermost in every variant.
-    SmallVector<std::string> yielded = {t};
-    for (unsigned i = numLoops - numRed; i < numLoops; ++i)
-      yielded.push_back(loops[i]);
-    return yielded;
-  };
-  auto regResults = [&]() {
-    SmallVector<std::string> r = {regTiled};
-    r.append(redLoops.begin(), redLoops.end());
-    return llvm::join(r, ", ");
+    return t;
   };
   int interchangeKnob = space.findKnob("interchange");
   if (interchangeKnob >= 0) {
-    p.line() << regResults() << " = transform.tune.alternatives<\"interchange\">"
+    p.line() << regTiled << " = transform.tune.alternatives<\"interchange\">"
              << " selected_region = " << schedule.values[interchangeKnob]
-             << " -> " << resultTypes(1 + numRed) << " {\n";
+             << " -> !transform.any_op {\n";
     p.indent += 2;
     for (unsigned region = 0; region < 2; ++region) {
       SmallVector<int64_t> perm;
@@ -368,18 +358,15 @@ void SketchBuilder::print(const SearchSpace &space, const Schedule &schedule,
         unsigned n = parallelLoops.size();
         std::swap(perm[parallelLoops[n - 2]], perm[parallelLoops[n - 1]]);
       }
-      SmallVector<std::string> yielded = emitRegisterTiling(perm, "");
-      p.line() << "transform.yield " << llvm::join(yielded, ", ") << " : "
-               << resultTypes(yielded.size()) << "\n";
+      std::string t = emitRegisterTiling(perm);
+      p.line() << "transform.yield " << t << " : !transform.any_op\n";
       p.indent -= 2;
       p.line() << (region == 0 ? "}, {\n" : "}\n");
       p.indent += 2;
     }
     p.indent -= 2;
   } else {
-    SmallVector<std::string> yielded = emitRegisterTiling({}, "");
-    regTiled = yielded[0];
-    redLoops.assign(yielded.begin() + 1, yielded.end());
+    regTiled = emitRegisterTiling({});
   }
 
   std::string vectorOp = regTiled;
@@ -421,10 +408,19 @@ void SketchBuilder::print(const SearchSpace &space, const Schedule &schedule,
   p.line() << "  transform.apply_patterns.vector.transfer_permutation_patterns\n";
   p.line() << "  transform.apply_patterns.vector.reduction_to_contract\n";
   p.line() << "} : !transform.any_op\n";
-  // Hoist loop-invariant transfers (the accumulator), innermost loop first.
-  for (auto it = redLoops.rbegin(); it != redLoops.rend(); ++it)
-    p.line() << "transform.loop.hoist_loop_invariant_subsets " << *it
-             << " : !transform.any_op\n";
+  // Hoist loop-invariant transfers (the accumulator) out of the reduction
+  // loops. A loop can only be hoisted from once the loops inside it have
+  // been, so the loops are matched and hoisted once per nesting level.
+  for (unsigned level = 0; level <= numRed; ++level) {
+    std::string loops = p.fresh("for");
+    p.line() << loops << " = transform.structured.match ops{[\"scf.for\"]} in "
+             << forall << " : (!transform.any_op) -> !transform.any_op\n";
+    p.line() << "transform.foreach " << loops << " : !transform.any_op {\n";
+    p.line() << "^bb0(%l: !transform.any_op):\n";
+    p.line() << "  transform.loop.hoist_loop_invariant_subsets %l : "
+                "!transform.any_op\n";
+    p.line() << "}\n";
+  }
 
   int loweringKnob = space.findKnob("contraction_lowering");
   if (loweringKnob >= 0) {

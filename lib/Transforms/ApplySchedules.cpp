@@ -8,6 +8,8 @@
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringSet.h"
@@ -24,6 +26,12 @@ struct ApplySchedulesPass
     : public tcl::impl::TCLApplySchedulesBase<ApplySchedulesPass> {
   using Base::Base;
   void runOnOperation() override;
+
+private:
+  LogicalResult
+  applyDefaults(ModuleOp module,
+                const llvm::MapVector<StringRef, const tcl::Task *> &byKey,
+                const llvm::StringSet<> &scheduled, const tcl::Target &target);
 };
 
 /// Runs `fn` collecting its diagnostics; on failure re-emits them as one
@@ -70,6 +78,24 @@ static void splitSharedEmptyTensors(ModuleOp module) {
   }
 }
 
+/// Tiling and fusion leave the original untiled ops in place without uses;
+/// erase them so the output shows only the scheduled code.
+static void eraseDeadOps(ModuleOp module) {
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    SmallVector<Operation *> dead;
+    module.walk([&](Operation *op) {
+      if (op != module && isOpTriviallyDead(op))
+        dead.push_back(op);
+    });
+    for (Operation *op : dead) {
+      op->erase();
+      changed = true;
+    }
+  }
+}
+
 static LogicalResult applySequence(ModuleOp payload, Operation *sequence,
                                    ModuleOp library) {
   transform::TransformOptions options;
@@ -97,12 +123,15 @@ void ApplySchedulesPass::runOnOperation() {
   llvm::StringSet<> scheduled;
   SmallVector<std::pair<StringRef, Operation *>> toApply;
   if (!schedules.empty()) {
-    ParserConfig config(ctx);
-    library = parseSourceFile<ModuleOp>(schedules, config);
-    if (!library) {
-      module.emitError() << "cannot parse schedule file '" << schedules << "'";
+    if (failed(reportOn(module,
+                        "cannot parse schedule file '" + schedules + "'",
+                        [&]() -> LogicalResult {
+                          ParserConfig config(ctx);
+                          library = parseSourceFile<ModuleOp>(schedules,
+                                                              config);
+                          return success(static_cast<bool>(library));
+                        })))
       return signalPassFailure();
-    }
     for (auto seq : library->getOps<transform::NamedSequenceOp>()) {
       auto workload = seq->getAttrOfType<StringAttr>("tcl.workload");
       if (!workload)
@@ -141,15 +170,23 @@ void ApplySchedulesPass::runOnOperation() {
       return signalPassFailure();
   }
 
-  if (!defaultSchedules)
-    return;
+  if (defaultSchedules && failed(applyDefaults(module, byKey, scheduled,
+                                               *parsedTarget)))
+    return signalPassFailure();
+  eraseDeadOps(module);
+}
+
+LogicalResult ApplySchedulesPass::applyDefaults(
+    ModuleOp module,
+    const llvm::MapVector<StringRef, const tcl::Task *> &byKey,
+    const llvm::StringSet<> &scheduled, const tcl::Target &target) {
+  MLIRContext *ctx = module.getContext();
   for (auto [key, task] : byKey) {
     if (scheduled.contains(key))
       continue;
-    FailureOr<tcl::SearchSpace> space =
-        tcl::SearchSpace::forTask(*task, *parsedTarget);
+    FailureOr<tcl::SearchSpace> space = tcl::SearchSpace::forTask(*task, target);
     if (failed(space))
-      return signalPassFailure();
+      return failure();
     std::string script = space->printScript(space->getDefault());
     if (dumpDefaults)
       llvm::errs() << "// Default schedule of workload '" << key << "'\n"
@@ -158,9 +195,9 @@ void ApplySchedulesPass::runOnOperation() {
     OwningOpRef<ModuleOp> defaultLibrary =
         parseSourceString<ModuleOp>(script, config, "default-schedule");
     if (!defaultLibrary) {
-      module.emitError() << "internal error: the default schedule of workload '"
-                         << key << "' does not parse";
-      return signalPassFailure();
+      return module.emitError()
+             << "internal error: the default schedule of workload '" << key
+             << "' does not parse";
     }
     auto seq = defaultLibrary->lookupSymbol<transform::NamedSequenceOp>(
         ("tcl_" + key).str());
@@ -169,6 +206,7 @@ void ApplySchedulesPass::runOnOperation() {
     if (failed(reportOn(module, where, [&] {
           return applySequence(module, seq, *defaultLibrary);
         })))
-      return signalPassFailure();
+      return failure();
   }
+  return success();
 }

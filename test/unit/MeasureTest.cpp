@@ -53,6 +53,28 @@ module attributes {transform.with_named_sequence} {
 }
 )mlir";
 
+/// The matmul split over threads: `scf.forall` becomes an OpenMP parallel
+/// loop, so the kernel calls into libomp.
+constexpr const char *kParallelMatmul = R"mlir(
+module attributes {transform.with_named_sequence} {
+  func.func @kernel(%a: tensor<64x64xf32>, %b: tensor<64x64xf32>,
+                    %out: tensor<64x64xf32>) -> tensor<64x64xf32> {
+    %0 = linalg.matmul ins(%a, %b : tensor<64x64xf32>, tensor<64x64xf32>)
+                       outs(%out : tensor<64x64xf32>) -> tensor<64x64xf32>
+    return %0 : tensor<64x64xf32>
+  }
+  transform.named_sequence @__transform_main(
+      %root: !transform.any_op {transform.readonly}) {
+    %mm = transform.structured.match ops{["linalg.matmul"]} in %root
+        : (!transform.any_op) -> !transform.any_op
+    %tiled, %forall = transform.structured.tile_using_forall %mm
+        tile_sizes [32, 32]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+)mlir";
+
 /// A schedule that fails when applied: functions cannot be tiled.
 constexpr const char *kFailingSchedule = R"mlir(
 module attributes {transform.with_named_sequence} {
@@ -70,6 +92,20 @@ module attributes {transform.with_named_sequence} {
         : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
     transform.yield
   }
+}
+)mlir";
+
+/// Overwrites `%out` with zeros before accumulating: differs from kMatmul
+/// exactly when the runner fills destinations with data too.
+constexpr const char *kMatmulZeroInit = R"mlir(
+func.func @kernel(%a: tensor<64x64xf32>, %b: tensor<64x64xf32>,
+                  %out: tensor<64x64xf32>) -> tensor<64x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %init = linalg.fill ins(%zero : f32) outs(%out : tensor<64x64xf32>)
+      -> tensor<64x64xf32>
+  %0 = linalg.matmul ins(%a, %b : tensor<64x64xf32>, tensor<64x64xf32>)
+                     outs(%init : tensor<64x64xf32>) -> tensor<64x64xf32>
+  return %0 : tensor<64x64xf32>
 }
 )mlir";
 
@@ -105,6 +141,28 @@ func.func @kernel(%a: tensor<64x64xf32>, %b: tensor<64x64xf32>,
 
 /// Stores through a wild pointer. The address is not null so that LLVM
 /// cannot treat the store as undefined behaviour and delete it.
+/// Already bufferized, no result: the C interface takes exactly one
+/// descriptor per argument.
+constexpr const char *kMemrefAdd = R"mlir(
+func.func @kernel(%a: memref<64x64xf32>, %b: memref<64x64xf32>,
+                  %out: memref<64x64xf32>) {
+  linalg.add ins(%a, %b : memref<64x64xf32>, memref<64x64xf32>)
+             outs(%out : memref<64x64xf32>)
+  return
+}
+)mlir";
+
+/// One parameter more than the signature has arguments: the runner passes
+/// a trailing out-parameter shaped like the result argument.
+constexpr const char *kMemrefAddOutParam = R"mlir(
+func.func @kernel(%a: memref<64x64xf32>, %b: memref<64x64xf32>,
+                  %out: memref<64x64xf32>, %result: memref<64x64xf32>) {
+  linalg.add ins(%a, %b : memref<64x64xf32>, memref<64x64xf32>)
+             outs(%result : memref<64x64xf32>)
+  return
+}
+)mlir";
+
 constexpr const char *kSegfault = R"mlir(
 func.func @kernel(%a: tensor<64x64xf32>, %b: tensor<64x64xf32>,
                   %out: tensor<64x64xf32>) -> tensor<64x64xf32> {
@@ -170,7 +228,8 @@ protected:
     ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("tcl-measure-test", dir));
     workDir = dir.str().str();
     llvm::Expected<Target> parsed = Target::parse("cpu,threads=1");
-    ASSERT_TRUE(static_cast<bool>(parsed)) << llvm::toString(parsed.takeError());
+    ASSERT_TRUE(static_cast<bool>(parsed))
+        << llvm::toString(parsed.takeError());
     target = *parsed;
     options.minRepeatSeconds = 0.02;
     options.timeoutSeconds = 20;
@@ -204,15 +263,26 @@ TEST(ErrorCodeTest, Spellings) {
 
 TEST_F(MeasureTest, BuildsSharedObject) {
   Builder builder(target, workDir, 1);
-  BuildResult result = buildOk(builder, kMatmul, "matmul");
+  BuildResult result = buildOk(builder, kMemrefAdd, "add");
   EXPECT_TRUE(result.ok());
   EXPECT_TRUE(result.message.empty());
   EXPECT_TRUE(llvm::sys::fs::exists(result.libraryPath));
-  EXPECT_EQ(llvm::sys::path::filename(result.libraryPath), "matmul.so");
+  EXPECT_TRUE(llvm::sys::path::is_absolute(result.libraryPath));
+  EXPECT_EQ(llvm::sys::path::filename(result.libraryPath), "add.so");
   EXPECT_EQ(result.numKernelArgs, 3u);
+  EXPECT_FALSE(result.resultReturned);
   EXPECT_GT(result.buildSeconds, 0);
   // The object file is an intermediate.
   EXPECT_FALSE(llvm::sys::fs::exists(result.libraryPath + ".o"));
+
+  BuildResult outParam = buildOk(builder, kMemrefAddOutParam, "out_param");
+  EXPECT_EQ(outParam.numKernelArgs, 4u);
+  EXPECT_FALSE(outParam.resultReturned);
+
+  // A kernel on tensors has one C-interface parameter more than arguments:
+  // its result, returned or turned into an out-parameter by the lowering.
+  BuildResult onTensors = buildOk(builder, kMatmul, "matmul");
+  EXPECT_EQ(onTensors.numKernelArgs, 4u);
 }
 
 TEST_F(MeasureTest, CorrectCandidateIsTimed) {
@@ -244,6 +314,25 @@ TEST_F(MeasureTest, CorrectCandidateIsTimed) {
   EXPECT_GE(result.runSeconds, total);
 }
 
+TEST_F(MeasureTest, ParallelKernelUsesOpenMP) {
+  llvm::Expected<Target> twoThreads = Target::parse("cpu,threads=2");
+  ASSERT_TRUE(static_cast<bool>(twoThreads))
+      << llvm::toString(twoThreads.takeError());
+  Builder builder(*twoThreads, workDir, 1);
+  BuildResult reference = buildOk(builder, kMatmul, "reference");
+  BuildResult candidate = buildOk(builder, kParallelMatmul, "parallel");
+  ASSERT_TRUE(candidate.ok());
+
+  RunnerOptions parallel = options;
+  parallel.threads = 2;
+  Runner runner(binarySignature(), parallel);
+  ASSERT_TRUE(setReference(runner, reference));
+  MeasureResult result = runner.measure(candidate, kMatmulFlops);
+  EXPECT_EQ(result.error, ErrorCode::None) << result.message;
+  EXPECT_GT(result.gflops, 0);
+  EXPECT_LE(result.maxAbsError, 1e-3);
+}
+
 TEST_F(MeasureTest, SameKernelReproducesReferenceExactly) {
   Builder builder(target, workDir, 1);
   BuildResult reference = buildOk(builder, kMatmul, "reference");
@@ -258,18 +347,20 @@ TEST_F(MeasureTest, SameKernelReproducesReferenceExactly) {
   EXPECT_EQ(result.maxAbsError, 0);
 }
 
-TEST_F(MeasureTest, TrailingOutParameter) {
+TEST_F(MeasureTest, ResultConventions) {
   Builder builder(target, workDir, 1);
   BuildResult reference = buildOk(builder, kAdd, "add");
-  BuildResult candidate = buildOk(builder, kAddOutParam, "add_out_param");
-  EXPECT_EQ(reference.numKernelArgs, 3u);
-  EXPECT_EQ(candidate.numKernelArgs, 4u);
-
   Runner runner(binarySignature(), options);
   ASSERT_TRUE(setReference(runner, reference));
-  MeasureResult result = runner.measure(candidate, 64 * 64);
-  EXPECT_EQ(result.error, ErrorCode::None) << result.message;
-  EXPECT_LE(result.maxAbsError, 1e-6);
+
+  // In place into the result argument, into a trailing out-parameter, and
+  // into a buffer the kernel allocates itself: all compute a + b.
+  for (const char *text : {kMemrefAdd, kMemrefAddOutParam, kAddOutParam}) {
+    BuildResult candidate = buildOk(builder, text, "candidate");
+    MeasureResult result = runner.measure(candidate, 64 * 64);
+    EXPECT_EQ(result.error, ErrorCode::None) << result.message << "\n" << text;
+    EXPECT_EQ(result.maxAbsError, 0) << text;
+  }
 }
 
 TEST_F(MeasureTest, DifferentFunctionIsWrongAnswer) {
@@ -288,6 +379,16 @@ TEST_F(MeasureTest, DifferentFunctionIsWrongAnswer) {
   EXPECT_GT(result.maxAbsError, 0.5);
   EXPECT_LE(result.maxAbsError, 2.0);
   EXPECT_TRUE(result.latencies.empty());
+}
+
+TEST_F(MeasureTest, DestinationsAreInitialized) {
+  Builder builder(target, workDir, 1);
+  BuildResult reference = buildOk(builder, kMatmul, "accumulate");
+  BuildResult candidate = buildOk(builder, kMatmulZeroInit, "zero_init");
+  Runner runner(binarySignature(), options);
+  ASSERT_TRUE(setReference(runner, reference));
+  MeasureResult result = runner.measure(candidate, kMatmulFlops);
+  EXPECT_EQ(result.error, ErrorCode::WrongAnswer) << result.message;
 }
 
 TEST_F(MeasureTest, WithoutReferenceTheCheckIsSkipped) {
@@ -381,7 +482,8 @@ TEST_F(MeasureTest, MissingKernelIsBuildError) {
 
 TEST_F(MeasureTest, BuildAllKeepsInputOrder) {
   Builder builder(target, workDir, 2);
-  llvm::SmallVector<std::string> texts = {kAdd, kMalformed, kAddOutParam};
+  llvm::SmallVector<std::string> texts = {kMemrefAdd, kMalformed,
+                                          kMemrefAddOutParam};
   llvm::SmallVector<BuildResult> results = builder.buildAll(texts, "batch");
   ASSERT_EQ(results.size(), 3u);
   EXPECT_EQ(results[0].error, ErrorCode::None) << results[0].message;
