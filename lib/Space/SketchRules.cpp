@@ -410,13 +410,16 @@ void SketchBuilder::print(const SearchSpace &space, const Schedule &schedule,
   p.line() << "} : !transform.any_op\n";
   // Hoist loop-invariant transfers (the accumulator) out of the reduction
   // loops. A loop can only be hoisted from once the loops inside it have
-  // been, so the loops are matched and hoisted once per nesting level.
+  // been, so the loops are matched and hoisted once per nesting level. LICM
+  // first moves the constants the vectorizer created inside the loop out of
+  // it; subsets with loop-variant indices are not hoisted.
   for (unsigned level = 0; level <= numRed; ++level) {
     std::string loops = p.fresh("for");
     p.line() << loops << " = transform.structured.match ops{[\"scf.for\"]} in "
              << forall << " : (!transform.any_op) -> !transform.any_op\n";
     p.line() << "transform.foreach " << loops << " : !transform.any_op {\n";
     p.line() << "^bb0(%l: !transform.any_op):\n";
+    p.line() << "  transform.apply_licm to %l : !transform.any_op\n";
     p.line() << "  transform.loop.hoist_loop_invariant_subsets %l : "
                 "!transform.any_op\n";
     p.line() << "}\n";

@@ -10,7 +10,7 @@
 // CHECK: scf.forall ({{.*}}) in (4, 12)
 // CHECK: vector.transfer_write {{.*}} : vector<4x32xf32>
 // CHECK: scf.for
-// CHECK: scf.for {{.*}} -> (tensor<4x32xf32>, vector<4x32xf32>)
+// CHECK: scf.for {{.*}} -> (vector<4x32xf32>)
 // CHECK-COUNT-4: vector.fma {{.*}} : vector<32xf32>
 // CHECK: arith.maximumf {{.*}} : vector<4x32xf32>
 // CHECK: scf.forall.in_parallel
@@ -19,12 +19,13 @@
 // The default schedule: 8x32 register tiles.
 // DEFAULT-LABEL: func.func @dense
 // DEFAULT: scf.forall ({{.*}}) in (2, 2)
-// DEFAULT: scf.for {{.*}} -> (tensor<8x32xf32>, vector<8x32xf32>)
+// DEFAULT: scf.for {{.*}} -> (vector<8x32xf32>)
 // DEFAULT-COUNT-8: vector.fma {{.*}} : vector<32xf32>
 // DEFAULT-NOT: linalg.matmul
 
 // LOWERED: llvm.func @dense
-// LOWERED: llvm.call @__kmpc_fork_call
+// LOWERED: omp.parallel num_threads({{.*}})
+// LOWERED: omp.wsloop
 // LOWERED: llvm.intr.fmuladd{{.*}}vector<32xf32>
 // LOWERED: llvm.func @_mlir_ciface_dense
 func.func @dense(%a: tensor<128x768xf32>, %b: tensor<768x384xf32>, %bias: tensor<384xf32>) -> tensor<128x384xf32> {

@@ -36,11 +36,13 @@ module attributes {transform.with_named_sequence} {
       %for25 = transform.structured.match ops{["scf.for"]} in %forall7 : (!transform.any_op) -> !transform.any_op
       transform.foreach %for25 : !transform.any_op {
       ^bb0(%l: !transform.any_op):
+        transform.apply_licm to %l : !transform.any_op
         transform.loop.hoist_loop_invariant_subsets %l : !transform.any_op
       }
       %for26 = transform.structured.match ops{["scf.for"]} in %forall7 : (!transform.any_op) -> !transform.any_op
       transform.foreach %for26 : !transform.any_op {
       ^bb0(%l: !transform.any_op):
+        transform.apply_licm to %l : !transform.any_op
         transform.loop.hoist_loop_invariant_subsets %l : !transform.any_op
       }
       transform.tune.alternatives<"contraction_lowering"> selected_region = 0 {
