@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/xxhash.h"
@@ -247,7 +248,13 @@ FailureOr<TaskKernel> tcl::buildTaskKernel(const Task &task) {
   llvm::SetVector<Value> arguments;
   SmallVector<Operation *> constants;
   for (Operation *op : ops) {
-    for (Value operand : op->getOperands()) {
+    // Operands, and values captured by regions (e.g. a constant used in a
+    // linalg.generic body).
+    llvm::SetVector<Value> used(op->getOperands().begin(),
+                                op->getOperands().end());
+    for (Region &region : op->getRegions())
+      mlir::getUsedValuesDefinedAbove(region, used);
+    for (Value operand : used) {
       Operation *def = operand.getDefiningOp();
       if (def && inTask.contains(def))
         continue;
@@ -302,8 +309,16 @@ FailureOr<TaskKernel> tcl::buildTaskKernel(const Task &task) {
     mapping.map(value, arg);
   for (Operation *cst : constants)
     b.clone(*cst, mapping);
-  for (Operation *op : ops)
-    b.clone(*op, mapping);
+  // The clones carry the task's attributes so schedules match them.
+  for (Operation *op : ops) {
+    Operation *clone = b.clone(*op, mapping);
+    if (op == task.anchor) {
+      clone->setAttr(kTaskAttr, b.getStringAttr(task.key));
+      clone->setAttr(kFlopsAttr, b.getI64IntegerAttr(task.flops));
+    } else if (op != task.fill) {
+      clone->setAttr(kFusedAttr, b.getStringAttr(task.key));
+    }
+  }
   func::ReturnOp::create(b, loc, mapping.lookup(rootResult));
   return kernel;
 }

@@ -35,8 +35,10 @@ using namespace mlir;
 ///   before `convert-scf-to-cf`.
 /// - `convert-vector-to-scf` runs with `full-unroll=true`; without it
 ///   transfers get loops with allocas inside (stack overflow at run time).
-/// - `buffer-results-to-out-params` turns any result that is not in place
-///   into a trailing out-parameter, so a kernel never returns a buffer.
+/// - `drop-equivalent-buffer-results` and `buffer-results-to-out-params`
+///   only touch private functions: public functions keep returning their
+///   result memref, and their C interface takes a pointer to the result
+///   descriptor as its first parameter (the runner handles this).
 static std::string lowerToCPUPipeline(const tcl::Target &target) {
   return (llvm::Twine("canonicalize,") +
           "one-shot-bufferize{bufferize-function-boundaries=1 "

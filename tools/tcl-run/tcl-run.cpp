@@ -1,1 +1,351 @@
-int main() { return 0; }
+//===- tcl-run.cpp - Measure the tasks of a module on the CPU -------------===//
+//
+// Extracts the tasks of an MLIR file, and for each distinct workload builds,
+// checks and times its default schedule and N random schedules of its search
+// space. Prints a per-task table and optionally writes JSON.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tcl/Measure/TaskMeasurer.h"
+#include "tcl/Target/Target.h"
+#include "tcl/Task/Task.h"
+#include "tcl/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+#include <chrono>
+
+using namespace tcl;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("tcl-run options");
+static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
+                                      cl::desc("<input .mlir file>"),
+                                      cl::cat(category));
+static cl::opt<std::string>
+    targetSpelling("target", cl::init("cpu"),
+                   cl::desc("Target: cpu[:avx512|avx2|sse4.2][,threads=N] "
+                            "(default: host CPU, all cores)"),
+                   cl::cat(category));
+static cl::opt<unsigned>
+    numSamples("samples", cl::init(0),
+               cl::desc("Random schedules measured per workload besides the "
+                        "default schedule (default 0)"),
+               cl::cat(category));
+static cl::opt<uint64_t> seed("seed", cl::init(0),
+                              cl::desc("Seed of schedule sampling and inputs"),
+                              cl::cat(category));
+static cl::opt<std::string> jsonFile("json", cl::init(""),
+                                     cl::desc("Write results as JSON here"),
+                                     cl::cat(category));
+static cl::opt<std::string>
+    workDir("work-dir", cl::init(""),
+            cl::desc("Directory for built shared objects (default: a new "
+                     "temporary directory)"),
+            cl::cat(category));
+static cl::opt<unsigned> jobs("jobs", cl::init(0),
+                              cl::desc("Parallel builds (default: all cores)"),
+                              cl::cat(category));
+static cl::opt<double>
+    minRepeatSeconds("min-repeat-seconds", cl::init(0.1),
+                     cl::desc("Time each candidate for at least this long"),
+                     cl::cat(category));
+static cl::opt<double>
+    timeoutSeconds("timeout", cl::init(20),
+                   cl::desc("Kill a candidate's run after this many seconds"),
+                   cl::cat(category));
+static cl::opt<std::string>
+    filter("filter", cl::init(""),
+           cl::desc("Only measure workloads whose key or function name "
+                    "contains this string"),
+           cl::cat(category));
+
+namespace {
+/// One distinct workload of the input.
+struct Workload {
+  const Task *task = nullptr;
+  /// Names of the functions holding an instance.
+  llvm::SmallVector<std::string> functions;
+  /// Sum over instances of the enclosing function's `tcl.weight` (1 when
+  /// absent): how often the workload runs in the network.
+  int64_t weight = 0;
+};
+
+llvm::json::Value trialToJSON(const Trial &t, const SearchSpace &space,
+                              bool withSchedule) {
+  ErrorCode error =
+      t.build.ok() ? t.measure.error : t.build.error;
+  llvm::json::Object o{
+      {"error", stringifyErrorCode(error)},
+      {"median_s", t.measure.medianSeconds},
+      {"min_s", t.measure.minSeconds},
+      {"gflops", t.measure.gflops},
+      {"build_s", t.build.buildSeconds},
+      {"run_s", t.measure.runSeconds},
+      {"knobs", llvm::json::Array(t.schedule.values)},
+  };
+  std::string message = t.build.ok() ? t.measure.message : t.build.message;
+  if (!message.empty())
+    o["message"] = message.substr(0, 2000);
+  if (withSchedule)
+    o["schedule"] = space.printScript(t.schedule);
+  return o;
+}
+
+double seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       since)
+      .count();
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "tcl-run: measure the tasks of an MLIR module on the CPU\n\n"
+      "Extracts the tasks (see tcl-opt --tcl-extract-tasks), then for each\n"
+      "distinct workload builds its default schedule and --samples random\n"
+      "schedules of its search space, checks each against a naive reference\n"
+      "on random inputs, and times it (median of repeats, seconds).\n\n"
+      "Example: tcl-run examples/resnet50_bert_layers.mlir --samples=10\n");
+
+  llvm::Expected<Target> target = Target::parse(targetSpelling);
+  if (!target) {
+    llvm::errs() << "tcl-run: " << llvm::toString(target.takeError()) << "\n";
+    return 1;
+  }
+  Platform platform = Platform::host(*target);
+
+  mlir::DialectRegistry registry;
+  registerTCLDialects(registry);
+  mlir::MLIRContext context(registry);
+  llvm::SourceMgr sourceMgr;
+  mlir::SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+  std::string error;
+  auto file = mlir::openInputFile(inputFile, &error);
+  if (!file) {
+    llvm::errs() << "tcl-run: " << error << "\n";
+    return 1;
+  }
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+  if (!module) {
+    llvm::errs() << "tcl-run: cannot parse '" << inputFile << "'\n";
+    return 1;
+  }
+
+  llvm::SmallVector<Task> tasks = findTasks(*module);
+  llvm::MapVector<llvm::StringRef, Workload> workloads;
+  for (const Task &task : tasks) {
+    auto func = task.anchor->getParentOfType<mlir::func::FuncOp>();
+    std::string funcName = func ? func.getSymName().str() : "";
+    if (!filter.empty() && !llvm::StringRef(task.key).contains(filter) &&
+        !llvm::StringRef(funcName).contains(filter))
+      continue;
+    Workload &w = workloads[task.key];
+    if (!w.task)
+      w.task = &task;
+    w.functions.push_back(funcName);
+    int64_t weight = 1;
+    if (func)
+      if (auto attr = func->getAttrOfType<mlir::IntegerAttr>("tcl.weight"))
+        weight = attr.getInt();
+    w.weight += weight;
+  }
+  if (workloads.empty()) {
+    llvm::errs() << "tcl-run: no tasks in '" << inputFile << "'"
+                 << (filter.empty() ? "" : " matching --filter") << "\n";
+    return 1;
+  }
+
+  llvm::SmallString<128> dir(workDir);
+  if (dir.empty()) {
+    if (std::error_code ec =
+            llvm::sys::fs::createUniqueDirectory("tcl-run", dir)) {
+      llvm::errs() << "tcl-run: cannot create a work directory: "
+                   << ec.message() << "\n";
+      return 1;
+    }
+  }
+  Builder builder(*target, std::string(dir), jobs);
+  RunnerOptions runnerOptions;
+  runnerOptions.threads = target->threads;
+  runnerOptions.seed = seed;
+  runnerOptions.minRepeatSeconds = minRepeatSeconds;
+  runnerOptions.timeoutSeconds = timeoutSeconds;
+
+  llvm::errs() << "tcl-run: " << workloads.size() << " workloads ("
+               << tasks.size() << " tasks) on " << platform.id() << ", "
+               << numSamples << " random schedules each; work dir " << dir
+               << "\n";
+  std::mt19937_64 rng(seed);
+  llvm::json::Array jsonTasks;
+  unsigned builtCandidates = 0, ranCandidates = 0;
+  double buildSeconds = 0, runSeconds = 0;
+  double totalDefault = 0, totalBest = 0;
+  struct Row {
+    std::string key, kind;
+    int64_t weight, flops;
+    double defaultSeconds, bestSeconds, defaultGflops, bestGflops;
+    unsigned ok, total;
+  };
+  llvm::SmallVector<Row> rows;
+  auto start = std::chrono::steady_clock::now();
+  unsigned index = 0;
+  for (auto &[key, w] : workloads) {
+    ++index;
+    llvm::errs() << llvm::format("[%u/%zu] %s (%s, %.1f MFLOP) ", index,
+                                 workloads.size(), key.str().c_str(),
+                                 w.functions.front().c_str(),
+                                 w.task->flops / 1e6);
+    llvm::Expected<std::unique_ptr<TaskMeasurer>> measurer =
+        TaskMeasurer::create(*w.task, builder, runnerOptions);
+    if (!measurer) {
+      llvm::errs() << "skipped: " << llvm::toString(measurer.takeError())
+                   << "\n";
+      continue;
+    }
+    TaskMeasurer &m = **measurer;
+    if (llvm::Error err = m.prepareReference()) {
+      llvm::errs() << "skipped: " << llvm::toString(std::move(err)) << "\n";
+      continue;
+    }
+    llvm::SmallVector<Schedule> schedules = {m.getSpace().getDefault()};
+    for (unsigned i = 0; i < numSamples; ++i)
+      schedules.push_back(m.getSpace().sample(rng));
+    auto buildStart = std::chrono::steady_clock::now();
+    std::vector<Trial> trials = m.measure(schedules);
+    double wall = seconds(buildStart);
+    double taskRun = 0;
+    for (const Trial &t : trials) {
+      ++builtCandidates;
+      if (t.build.ok()) {
+        ++ranCandidates;
+        taskRun += t.measure.runSeconds;
+      }
+    }
+    runSeconds += taskRun;
+    buildSeconds += wall - taskRun;
+
+    const Trial &def = trials.front();
+    const Trial *best = nullptr;
+    unsigned ok = 0;
+    for (const Trial &t : trials) {
+      if (!t.build.ok() || !t.measure.ok())
+        continue;
+      ++ok;
+      if (!best || t.measure.medianSeconds < best->measure.medianSeconds)
+        best = &t;
+    }
+    Row row{key.str(), w.task->kind, w.weight, w.task->flops, 0, 0, 0, 0, ok,
+            static_cast<unsigned>(trials.size())};
+    if (def.build.ok() && def.measure.ok()) {
+      row.defaultSeconds = def.measure.medianSeconds;
+      row.defaultGflops = def.measure.gflops;
+      totalDefault += row.defaultSeconds * w.weight;
+    }
+    if (best) {
+      row.bestSeconds = best->measure.medianSeconds;
+      row.bestGflops = best->measure.gflops;
+      totalBest += row.bestSeconds * w.weight;
+    }
+    rows.push_back(row);
+    if (def.build.ok() && def.measure.ok())
+      llvm::errs() << llvm::format("default %.3f ms %.1f GFLOP/s", 
+                                   row.defaultSeconds * 1e3, row.defaultGflops);
+    else
+      llvm::errs() << "default FAILED ("
+                   << stringifyErrorCode(def.build.ok() ? def.measure.error
+                                                        : def.build.error)
+                   << "): "
+                   << llvm::StringRef(def.build.ok() ? def.measure.message
+                                                     : def.build.message)
+                          .take_front(300);
+    if (numSamples)
+      llvm::errs() << llvm::format("; best of %u: %.1f GFLOP/s; %u/%u ok",
+                                   row.total, row.bestGflops, ok, row.total);
+    llvm::errs() << llvm::format(" [%.0fs elapsed]\n", seconds(start));
+
+    llvm::json::Array samples;
+    for (const Trial &t : llvm::drop_begin(trials))
+      samples.push_back(trialToJSON(t, m.getSpace(), false));
+    llvm::json::Object jt{
+        {"key", key},
+        {"kind", w.task->kind},
+        {"functions", llvm::json::Array(w.functions)},
+        {"flops", w.task->flops},
+        {"instances", static_cast<int64_t>(w.functions.size())},
+        {"weight", w.weight},
+        {"default", trialToJSON(def, m.getSpace(), true)},
+        {"samples", std::move(samples)},
+    };
+    if (best)
+      jt["best"] = trialToJSON(*best, m.getSpace(), true);
+    jsonTasks.push_back(std::move(jt));
+  }
+
+  llvm::outs() << llvm::format("\n%-40s %-26s %6s %10s %12s %10s %12s %10s %7s\n",
+                               "workload", "kind", "weight", "MFLOP",
+                               "default ms", "GFLOP/s", "best ms", "GFLOP/s",
+                               "ok");
+  for (const Row &r : rows)
+    llvm::outs() << llvm::format(
+        "%-40s %-26s %6lld %10.2f %12.4f %10.1f %12.4f %10.1f %3u/%-3u\n",
+        r.key.c_str(), r.kind.c_str(), static_cast<long long>(r.weight),
+        r.flops / 1e6, r.defaultSeconds * 1e3, r.defaultGflops,
+        r.bestSeconds * 1e3, r.bestGflops, r.ok, r.total);
+  llvm::outs() << llvm::format(
+      "\nweighted latency: default %.3f ms, best %.3f ms (%.2fx); "
+      "builder %.2f candidates/s, runner %.2f candidates/s\n",
+      totalDefault * 1e3, totalBest * 1e3,
+      totalBest > 0 ? totalDefault / totalBest : 0.0,
+      buildSeconds > 0 ? builtCandidates / buildSeconds : 0.0,
+      runSeconds > 0 ? ranCandidates / runSeconds : 0.0);
+
+  if (!jsonFile.empty()) {
+    llvm::json::Object root{
+        {"platform", platform.toJSON()},
+        {"input", inputFile.getValue()},
+        {"seed", static_cast<int64_t>(seed.getValue())},
+        {"samples", static_cast<int64_t>(numSamples.getValue())},
+        {"tasks", std::move(jsonTasks)},
+        {"builder",
+         llvm::json::Object{{"candidates", builtCandidates},
+                            {"seconds", buildSeconds},
+                            {"per_second", buildSeconds > 0
+                                               ? builtCandidates / buildSeconds
+                                               : 0.0}}},
+        {"runner",
+         llvm::json::Object{
+             {"candidates", ranCandidates},
+             {"seconds", runSeconds},
+             {"per_second", runSeconds > 0 ? ranCandidates / runSeconds : 0.0}}},
+    };
+    std::error_code ec;
+    llvm::ToolOutputFile out(jsonFile, ec, llvm::sys::fs::OF_Text);
+    if (ec) {
+      llvm::errs() << "tcl-run: cannot write '" << jsonFile
+                   << "': " << ec.message() << "\n";
+      return 1;
+    }
+    out.os() << llvm::formatv("{0:2}", llvm::json::Value(std::move(root)))
+             << "\n";
+    out.keep();
+  }
+  return 0;
+}

@@ -1,0 +1,73 @@
+//===- TaskMeasurer.h - Build, check and time schedules of a task -*- C++ -*-===//
+//
+// Glue between a task, its search space and the builder/runner: turns
+// schedules into kernel modules with an embedded transform script, builds
+// them in parallel, then measures them one at a time against a reference
+// built from the unscheduled kernel (naive loops).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TCL_MEASURE_TASKMEASURER_H
+#define TCL_MEASURE_TASKMEASURER_H
+
+#include "tcl/Measure/Builder.h"
+#include "tcl/Measure/Measure.h"
+#include "tcl/Measure/Runner.h"
+#include "tcl/Space/SearchSpace.h"
+
+#include <memory>
+
+namespace tcl {
+
+/// A schedule together with its build and measurement.
+struct Trial {
+  Schedule schedule;
+  BuildResult build;
+  MeasureResult measure;
+};
+
+/// Measures schedules of one task.
+class TaskMeasurer {
+public:
+  /// Prepares the task's kernel (see buildTaskKernel) and search space.
+  /// `builder` and `runnerOptions.threads` should use the same target.
+  /// Fails with a message naming the task for unsupported tasks.
+  static llvm::Expected<std::unique_ptr<TaskMeasurer>>
+  create(const Task &task, Builder &builder, RunnerOptions runnerOptions);
+
+  /// Builds and runs the reference (the kernel lowered without a schedule)
+  /// once; later measurements are checked against its output. The reference
+  /// runs with a timeout of at least 120 s, naive loops being slow.
+  llvm::Error prepareReference();
+
+  /// The kernel module with `schedule` embedded as `@__transform_main`, as
+  /// MLIR text (the builder's input).
+  std::string scheduledKernelText(const Schedule &schedule) const;
+
+  /// Builds `schedules` in parallel, then measures each successfully built
+  /// one serially. Results are in input order; failures are error codes.
+  std::vector<Trial> measure(llvm::ArrayRef<Schedule> schedules);
+
+  const SearchSpace &getSpace() const { return space; }
+  const KernelSignature &getSignature() const { return signature; }
+  llvm::StringRef getWorkloadKey() const { return space.getWorkloadKey(); }
+  int64_t getFlops() const { return flops; }
+
+private:
+  TaskMeasurer(SearchSpace space, KernelSignature signature,
+               std::string kernelText, int64_t flops, Builder &builder,
+               RunnerOptions options);
+
+  SearchSpace space;
+  KernelSignature signature;
+  /// The unscheduled kernel module, printed.
+  std::string kernelText;
+  int64_t flops;
+  Builder &builder;
+  Runner runner;
+  unsigned batch = 0;
+};
+
+} // namespace tcl
+
+#endif // TCL_MEASURE_TASKMEASURER_H

@@ -1,0 +1,85 @@
+//===- TaskMeasurer.cpp - Build, check and time schedules of a task -------===//
+
+#include "tcl/Measure/TaskMeasurer.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+using namespace tcl;
+
+TaskMeasurer::TaskMeasurer(SearchSpace space, KernelSignature signature,
+                           std::string kernelText, int64_t flops,
+                           Builder &builder, RunnerOptions options)
+    : space(std::move(space)), signature(signature),
+      kernelText(std::move(kernelText)), flops(flops), builder(builder),
+      runner(signature, options) {}
+
+llvm::Expected<std::unique_ptr<TaskMeasurer>>
+TaskMeasurer::create(const Task &task, Builder &builder,
+                     RunnerOptions runnerOptions) {
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler handler(
+      task.anchor->getContext(), [&](mlir::Diagnostic &d) {
+        diagnostics += d.str() + "\n";
+        return mlir::success();
+      });
+  mlir::FailureOr<SearchSpace> space =
+      SearchSpace::forTask(task, builder.getTarget());
+  if (failed(space))
+    return llvm::createStringError("task '" + task.key +
+                                   "' has no search space: " + diagnostics);
+  mlir::FailureOr<TaskKernel> kernel = buildTaskKernel(task);
+  if (failed(kernel))
+    return llvm::createStringError("task '" + task.key +
+                                   "' has no kernel: " + diagnostics);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  kernel->module->print(os);
+  return std::unique_ptr<TaskMeasurer>(
+      new TaskMeasurer(std::move(*space), kernel->signature, std::move(text),
+                       task.flops, builder, runnerOptions));
+}
+
+llvm::Error TaskMeasurer::prepareReference() {
+  BuildResult reference =
+      builder.build(kernelText, "reference_" + space.getWorkloadKey().str());
+  if (!reference.ok())
+    return llvm::createStringError("reference of task '" +
+                                   space.getWorkloadKey() +
+                                   "' does not build: " + reference.message);
+  return runner.setReference(reference);
+}
+
+std::string TaskMeasurer::scheduledKernelText(const Schedule &schedule) const {
+  // The schedule goes inside the kernel module, which needs the
+  // named-sequence attribute. Kernel modules carry no attributes, so they
+  // print as `<attribute aliases> module { <body> }`.
+  std::string script = space.printScript(schedule);
+  llvm::StringRef body = script;
+  body = body.drop_front(body.find("} {") + 3);
+  body = body.take_front(body.rfind('}'));
+  llvm::StringRef kernel = kernelText;
+  size_t moduleStart = kernel.find("module {");
+  size_t close = kernel.rfind('}');
+  return (kernel.take_front(moduleStart) +
+          "module attributes {transform.with_named_sequence} {" +
+          kernel.slice(moduleStart + 8, close) + body + "}\n")
+      .str();
+}
+
+std::vector<Trial>
+TaskMeasurer::measure(llvm::ArrayRef<Schedule> schedules) {
+  std::vector<std::string> texts;
+  texts.reserve(schedules.size());
+  for (const Schedule &s : schedules)
+    texts.push_back(scheduledKernelText(s));
+  std::string prefix =
+      (space.getWorkloadKey() + "_b" + llvm::Twine(batch++)).str();
+  llvm::SmallVector<BuildResult> builds = builder.buildAll(texts, prefix);
+  std::vector<Trial> trials;
+  for (auto [schedule, build] : llvm::zip(schedules, builds)) {
+    Trial trial{schedule, build, {}};
+    trial.measure = runner.measure(build, flops);
+    trials.push_back(std::move(trial));
+  }
+  return trials;
+}

@@ -1,0 +1,1 @@
+"""TCL Python utilities: workload generation, import, reports and plots."""
