@@ -1,5 +1,6 @@
 // RUN: tcl-opt %s --tcl-extract-tasks --tcl-apply-schedules="schedules=%S/Inputs/dense-schedule.mlir target=cpu:avx512,threads=2" | FileCheck %s
 // RUN: tcl-opt %s --tcl-extract-tasks --tcl-apply-schedules="target=cpu:avx512,threads=2" | FileCheck %s --check-prefix=DEFAULT
+// RUN: tcl-opt %s --tcl-extract-tasks | mlir-opt --transform-preload-library=transform-library-paths=%S/Inputs/dense-schedule.mlir --transform-interpreter | FileCheck %s --check-prefix=STOCK
 // RUN: tcl-opt %s --tcl-extract-tasks --tcl-apply-schedules="schedules=%S/Inputs/dense-schedule.mlir target=cpu:avx512,threads=2" --tcl-lower-to-cpu="target=cpu:avx512,threads=2" | FileCheck %s --check-prefix=LOWERED
 
 // The schedule file's tiles (32 rows per thread tile, 4x32 register tiles)
@@ -22,6 +23,12 @@
 // DEFAULT: scf.for {{.*}} -> (vector<8x32xf32>)
 // DEFAULT-COUNT-8: vector.fma {{.*}} : vector<32xf32>
 // DEFAULT-NOT: linalg.matmul
+
+// A schedule is a plain transform script: stock mlir-opt replays it.
+// STOCK-LABEL: func.func @dense
+// STOCK: scf.forall ({{.*}}) in (4, 12)
+// STOCK: scf.for {{.*}} -> (vector<4x32xf32>)
+// STOCK-COUNT-4: vector.fma {{.*}} : vector<32xf32>
 
 // LOWERED: llvm.func @dense
 // LOWERED: omp.parallel num_threads({{.*}})
