@@ -82,7 +82,12 @@ FailureOr<SearchSpace> SketchBuilder::build(const Task &task,
   for (unsigned j = 0; j < outMap.getNumResults(); ++j)
     space.outputToLoop.push_back(outMap.getDimPosition(j));
 
-  if (auto unit = decomposableConv(anchor)) {
+  if (isa<linalg::Conv2DNhwcFhwcOp>(*anchor)) {
+    // Same loops as conv_2d_nhwc_hwcf; transposed to it before tiling.
+    space.category = SearchSpace::Category::Convolution;
+    space.unitRegisterLoops = {1, 4};
+    space.transposeFilter = true;
+  } else if (auto unit = decomposableConv(anchor)) {
     space.category = SearchSpace::Category::Convolution;
     space.unitRegisterLoops = *unit;
   } else if (isa<linalg::ConvolutionOpInterface>(*anchor)) {
@@ -217,8 +222,12 @@ void SketchBuilder::print(const SearchSpace &space, const Schedule &schedule,
            << space.workloadKey << "\"} in %root : (!transform.any_op) -> "
            << "!transform.any_op\n";
   p.line() << "transform.foreach %anchors : !transform.any_op {\n";
-  p.line() << "^bb0(%a: !transform.any_op):\n";
+  p.line() << "^bb0(" << (space.transposeFilter ? "%fhwc" : "%a")
+           << ": !transform.any_op):\n";
   p.indent = 6;
+  if (space.transposeFilter)
+    p.line() << "%a = transform.structured.transpose_conv2d %fhwc : "
+                "(!transform.any_op) -> !transform.any_op\n";
 
   // Handles to the task's ops.
   SmallVector<std::string> consumers;

@@ -24,7 +24,7 @@ import argparse
 import sys
 from dataclasses import dataclass, field
 from math import prod
-from typing import Sequence
+from typing import Sequence, TextIO
 
 NEG_INF = "0xFF800000"  # -inf as an f32 bit pattern, the identity of max.
 
@@ -485,7 +485,7 @@ def render_module(layers: Sequence[Layer], command: str) -> str:
     return "\n".join(header) + "\n\n" + body + "\n"
 
 
-def print_summary(layers: Sequence[Layer], out: "object") -> None:
+def print_summary(layers: Sequence[Layer], out: TextIO) -> None:
     """Per-network FLOPs: distinct layers once, and weighted by counts."""
     for network in NETWORKS:
         mine = [l for l in layers if l.network == network]

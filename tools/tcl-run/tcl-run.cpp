@@ -62,6 +62,15 @@ static cl::opt<double>
     minRepeatSeconds("min-repeat-seconds", cl::init(0.1),
                      cl::desc("Time each candidate for at least this long"),
                      cl::cat(category));
+static cl::opt<unsigned>
+    minRepeats("min-repeats", cl::init(3),
+               cl::desc("Time each candidate at least this many times"),
+               cl::cat(category));
+static cl::opt<unsigned>
+    warmup("warmup", cl::init(1),
+           cl::desc("Untimed calls before timing (the correctness check "
+                    "call comes first in any case)"),
+           cl::cat(category));
 static cl::opt<double>
     timeoutSeconds("timeout", cl::init(20),
                    cl::desc("Kill a candidate's run after this many seconds"),
@@ -188,6 +197,8 @@ int main(int argc, char **argv) {
   runnerOptions.seed = seed;
   runnerOptions.minRepeatSeconds = minRepeatSeconds;
   runnerOptions.timeoutSeconds = timeoutSeconds;
+  runnerOptions.minRepeats = minRepeats;
+  runnerOptions.warmup = warmup;
 
   llvm::errs() << "tcl-run: " << workloads.size() << " workloads ("
                << tasks.size() << " tasks) on " << platform.id() << ", "

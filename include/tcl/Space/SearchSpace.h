@@ -137,6 +137,9 @@ private:
   llvm::SmallVector<unsigned> unitRegisterLoops;
   unsigned numConsumers = 0;
   bool hasFill = false;
+  /// The anchor is a `linalg.conv_2d_nhwc_fhwc`, turned into the HWCF
+  /// layout (a `linalg.transpose` of the filter) before tiling.
+  bool transposeFilter = false;
   /// The anchor is a `linalg.generic` (reductions over contiguous data).
   bool genericAnchor = false;
   unsigned initOperandIndex = 0;
