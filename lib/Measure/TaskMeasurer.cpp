@@ -66,8 +66,8 @@ std::string TaskMeasurer::scheduledKernelText(const Schedule &schedule) const {
       .str();
 }
 
-std::vector<Trial>
-TaskMeasurer::measure(llvm::ArrayRef<Schedule> schedules) {
+std::vector<Trial> TaskMeasurer::measure(llvm::ArrayRef<Schedule> schedules,
+                                         Progress progress) {
   std::vector<std::string> texts;
   texts.reserve(schedules.size());
   for (const Schedule &s : schedules)
@@ -80,6 +80,8 @@ TaskMeasurer::measure(llvm::ArrayRef<Schedule> schedules) {
     Trial trial{schedule, build, {}};
     trial.measure = runner.measure(build, flops);
     trials.push_back(std::move(trial));
+    if (progress)
+      progress(trials.back(), trials.size() - 1, schedules.size());
   }
   return trials;
 }

@@ -51,9 +51,11 @@ Schedule SearchSpace::getDefault() const {
   SmallVector<int64_t> reg(rank, 1);
   if (rank > 0) {
     int64_t innerCap = category == Category::Elementwise ? 4 * vw : 2 * vw;
+    int64_t innerExtent = loopExtents[outputToLoop[rank - 1]];
     reg[rank - 1] = largestOption(knob(knobName("tile_reg", rank - 1)),
                                   [&](int64_t v) {
                                     return v <= innerCap &&
+                                           innerExtent % v == 0 &&
                                            (v % vw == 0 || v < vw);
                                   });
     for (int j = static_cast<int>(rank) - 2; j >= 0; --j) {
@@ -69,10 +71,10 @@ Schedule SearchSpace::getDefault() const {
   SmallVector<int64_t> par(rank, 1);
   for (unsigned j = 0; j < rank; ++j) {
     int64_t cap = j + 1 == rank ? 256 : 64;
-    par[j] = largestOption(knob(knobName("tile_par", j)),
-                           [&](int64_t v) {
-                             return v % reg[j] == 0 && v <= std::max(cap, reg[j]);
-                           });
+    int64_t extent = loopExtents[outputToLoop[j]];
+    par[j] = largestOption(knob(knobName("tile_par", j)), [&](int64_t v) {
+      return extent % v == 0 && v % reg[j] == 0 && v <= std::max(cap, reg[j]);
+    });
   }
   auto numTiles = [&] {
     int64_t n = 1;
@@ -90,9 +92,11 @@ Schedule SearchSpace::getDefault() const {
       }
     if (best < 0)
       break;
+    int64_t extent = loopExtents[outputToLoop[best]];
     par[best] = largestOption(knob(knobName("tile_par", best)),
                               [&](int64_t v) {
-                                return v < par[best] && v % reg[best] == 0;
+                                return v < par[best] && extent % v == 0 &&
+                                       v % reg[best] == 0;
                               });
   }
   for (unsigned j = 0; j < rank; ++j) {

@@ -107,14 +107,31 @@ FailureOr<SearchSpace> SketchBuilder::build(const Task &task,
     space.knobs.push_back(std::move(knob));
   };
   int64_t regLimit = 8 * space.vectorWidth;
+  int64_t vw = space.vectorWidth;
+  // Tiles that do not divide the innermost output dim are vectorized with
+  // masks; upstream masks contractions and elementwise ops, not the 1-D
+  // convolutions decomposed from 2-D ones.
+  bool maskable = space.category != SearchSpace::Category::Convolution;
+  unsigned rank = space.outputToLoop.size();
   for (auto [j, loop] : llvm::enumerate(space.outputToLoop)) {
     int64_t extent = space.loopExtents[loop];
-    add(knobName("tile_par", j), divisors(extent),
-        llvm::formatv("thread-level tile of output dim {0} (extent {1})", j,
-                      extent));
+    SmallVector<int64_t> par = divisors(extent);
     SmallVector<int64_t> reg = llvm::is_contained(space.unitRegisterLoops, loop)
                                    ? SmallVector<int64_t>{1}
                                    : divisors(extent, regLimit);
+    if (maskable && j + 1 == rank && extent > vw) {
+      for (int64_t m = vw; m < extent; m *= 2)
+        par.push_back(m);
+      for (int64_t k = 1; k <= 4 && k * vw < extent; ++k)
+        reg.push_back(k * vw);
+      llvm::sort(par);
+      par.erase(llvm::unique(par), par.end());
+      llvm::sort(reg);
+      reg.erase(llvm::unique(reg), reg.end());
+    }
+    add(knobName("tile_par", j), par,
+        llvm::formatv("thread-level tile of output dim {0} (extent {1})", j,
+                      extent));
     add(knobName("tile_reg", j), reg,
         llvm::formatv("register tile of output dim {0}", j));
   }
@@ -384,8 +401,20 @@ void SketchBuilder::print(const SearchSpace &space, const Schedule &schedule,
     p.line() << vectorOp << " = transform.structured.decompose " << regTiled
              << " : (!transform.any_op) -> !transform.any_op\n";
   }
-  p.line() << "transform.structured.vectorize " << vectorOp
-           << " : !transform.any_op\n";
+  // Contractions and elementwise ops get explicit vector sizes (the
+  // register tile), so that tiles at the boundary of a dimension the tiles
+  // do not divide are vectorized with masks.
+  bool masked = space.category != SearchSpace::Category::Convolution;
+  auto vectorize = [&](const std::string &op, const SizeList &sizes) {
+    p.line() << "transform.structured.vectorize " << op;
+    if (masked) {
+      os << " vector_sizes [" << llvm::join(sizes.entries, ", ") << "] : "
+         << sizes.operandTypes() << "\n";
+      return;
+    }
+    os << " : !transform.any_op\n";
+  };
+  vectorize(vectorOp, regSizes);
 
   // Fill and consumers: register tiles over the output dims, vectorized.
   auto tileAndVectorizeElementwise = [&](const std::string &op) {
@@ -401,8 +430,7 @@ void SketchBuilder::print(const SearchSpace &space, const Schedule &schedule,
              << " tile_sizes [" << llvm::join(sizes.entries, ", ") << "] : ("
              << sizes.operandTypes() << ") -> (" << resultTypes(1 + rank)
              << ")\n";
-    p.line() << "transform.structured.vectorize " << t
-             << " : !transform.any_op\n";
+    vectorize(t, sizes);
   };
   if (!tiledFill.empty())
     tileAndVectorizeElementwise(tiledFill);
@@ -450,6 +478,8 @@ void SketchBuilder::print(const SearchSpace &space, const Schedule &schedule,
     }
   }
   p.line() << "transform.apply_patterns to " << forall << " {\n";
+  p.line() << "  transform.apply_patterns.vector.lower_masks\n";
+  p.line() << "  transform.apply_patterns.vector.materialize_masks\n";
   p.line() << "  transform.apply_patterns.vector.lower_outerproduct\n";
   p.line() << "  transform.apply_patterns.vector.lower_transpose\n";
   p.line() << "  transform.apply_patterns.vector.lower_multi_reduction "

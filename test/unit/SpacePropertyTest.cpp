@@ -42,6 +42,11 @@ func.func @f(%a: tensor<64x96xf32>, %b: tensor<96x128xf32>, %bias: tensor<128xf3
   } -> tensor<64x128xf32>
   return %r : tensor<64x128xf32>
 })mlir"},
+    {"matmul_non_dividing", R"mlir(
+func.func @f(%a: tensor<30x96xf32>, %b: tensor<96x100xf32>, %c: tensor<30x100xf32>) -> tensor<30x100xf32> {
+  %mm = linalg.matmul ins(%a, %b : tensor<30x96xf32>, tensor<96x100xf32>) outs(%c : tensor<30x100xf32>) -> tensor<30x100xf32>
+  return %mm : tensor<30x100xf32>
+})mlir"},
     {"matmul_transpose_b", R"mlir(
 func.func @f(%a: tensor<64x96xf32>, %b: tensor<128x96xf32>, %c: tensor<64x128xf32>) -> tensor<64x128xf32> {
   %mm = linalg.matmul indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>] ins(%a, %b : tensor<64x96xf32>, tensor<128x96xf32>) outs(%c : tensor<64x128xf32>) -> tensor<64x128xf32>

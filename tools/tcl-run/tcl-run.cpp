@@ -240,7 +240,30 @@ int main(int argc, char **argv) {
     for (unsigned i = 0; i < numSamples; ++i)
       schedules.push_back(m.getSpace().sample(rng));
     auto buildStart = std::chrono::steady_clock::now();
-    std::vector<Trial> trials = m.measure(schedules);
+    // Live progress: the measured count, best GFLOP/s so far and an ETA,
+    // rewritten in place on a terminal, every 10% otherwise.
+    bool tty = llvm::errs().is_displayed();
+    double bestSoFar = 0;
+    auto batchStart = std::chrono::steady_clock::now();
+    auto progress = [&](const Trial &t, unsigned i, unsigned total) {
+      if (t.build.ok() && t.measure.ok())
+        bestSoFar = std::max(bestSoFar, t.measure.gflops);
+      unsigned done = i + 1;
+      if (!tty && done % std::max(1u, total / 10) != 0 && done != total)
+        return;
+      double elapsed = seconds(batchStart);
+      llvm::errs() << llvm::format(
+          "%s  measured %u/%u, best %.1f GFLOP/s, %.0fs, ETA %.0fs%s",
+          tty ? "\r" : "", done, total, bestSoFar, elapsed,
+          elapsed / done * (total - done), tty ? "" : "\n");
+      if (tty && done == total)
+        llvm::errs() << "\n";
+    };
+    if (numSamples)
+      llvm::errs() << "\n  building " << schedules.size()
+                   << " schedules in parallel, then measuring them one by one\n";
+    std::vector<Trial> trials =
+        numSamples ? m.measure(schedules, progress) : m.measure(schedules);
     double wall = seconds(buildStart);
     double taskRun = 0;
     for (const Trial &t : trials) {

@@ -15,6 +15,8 @@
 #include "tcl/Measure/Runner.h"
 #include "tcl/Space/SearchSpace.h"
 
+#include "llvm/ADT/FunctionExtras.h"
+
 #include <memory>
 
 namespace tcl {
@@ -44,9 +46,15 @@ public:
   /// MLIR text (the builder's input).
   std::string scheduledKernelText(const Schedule &schedule) const;
 
+  /// Called after each measurement with the trial, its index and the batch
+  /// size, e.g. to print progress.
+  using Progress =
+      llvm::function_ref<void(const Trial &, unsigned index, unsigned total)>;
+
   /// Builds `schedules` in parallel, then measures each successfully built
   /// one serially. Results are in input order; failures are error codes.
-  std::vector<Trial> measure(llvm::ArrayRef<Schedule> schedules);
+  std::vector<Trial> measure(llvm::ArrayRef<Schedule> schedules,
+                             Progress progress = nullptr);
 
   const SearchSpace &getSpace() const { return space; }
   const KernelSignature &getSignature() const { return signature; }
