@@ -13,6 +13,8 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.tcl_obj_root, "test")
 
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
+# FileCheck, not and count come from llvm-22-tools.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.use_default_substitutions()
 llvm_config.add_tool_substitutions(
     ["tcl-opt", "tcl-run"], [config.tcl_tools_dir, config.llvm_tools_dir])

@@ -29,6 +29,8 @@
 #include <thread>
 #include <vector>
 
+#include "json_escape.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -192,25 +194,6 @@ std::string cpuModel() {
         return line.substr(line.find_first_not_of(' ', colon + 1));
     }
   return "unknown";
-}
-
-std::string jsonEscape(const std::string &s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 [[noreturn]] void usage(const char *argv0) {

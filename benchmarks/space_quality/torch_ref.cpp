@@ -29,6 +29,8 @@
 #include <string>
 #include <vector>
 
+#include "json_escape.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -117,25 +119,6 @@ std::string setBlasThreads(int threads) {
     return "openblas";
   }
   return "unknown";
-}
-
-std::string jsonEscape(const std::string &s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 [[noreturn]] void usage(const char *argv0) {

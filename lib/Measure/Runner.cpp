@@ -13,6 +13,8 @@
 
 #include "tcl/Measure/Runner.h"
 
+#include "llvm/Support/Format.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/MathExtras.h"
@@ -652,8 +654,8 @@ ChildOutcome runChild(const ChildContext &ctx, double timeoutSeconds) {
     killChild(pid);
     outcome.error = ErrorCode::Timeout;
     llvm::raw_string_ostream os(outcome.message);
-    os << "kernel process killed after the time limit of " << timeoutSeconds
-       << " s";
+    os << "kernel process killed after the time limit of "
+       << llvm::format("%g", timeoutSeconds) << " s";
     return outcome;
   }
 
