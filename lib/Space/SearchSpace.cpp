@@ -293,3 +293,48 @@ FailureOr<Schedule> SearchSpace::readSchedule(Operation *namedSequence) const {
              << workloadKey << "' does not set knob '" << knob.name << "'";
   return s;
 }
+
+std::vector<std::pair<std::string, int64_t>>
+SearchSpace::toKnobMap(const Schedule &schedule) const {
+  std::vector<std::pair<std::string, int64_t>> map;
+  for (auto [knob, v] : llvm::zip(knobs, schedule.values))
+    map.push_back({knob.name, v});
+  return map;
+}
+
+llvm::Expected<Schedule> SearchSpace::fromKnobMap(
+    llvm::ArrayRef<std::pair<std::string, int64_t>> map) const {
+  Schedule s;
+  s.workloadKey = workloadKey;
+  s.values.assign(knobs.size(), 0);
+  SmallVector<bool> seen(knobs.size(), false);
+  for (const auto &[name, v] : map) {
+    int i = findKnob(name);
+    if (i < 0)
+      return llvm::createStringError("knob '" + name +
+                                     "' is not in the search space of "
+                                     "workload '" +
+                                     workloadKey + "'");
+    s.values[i] = v;
+    seen[i] = true;
+  }
+  for (auto [knob, present] : llvm::zip(knobs, seen))
+    if (!present)
+      return llvm::createStringError("schedule for workload '" + workloadKey +
+                                     "' does not set knob '" + knob.name + "'");
+  if (llvm::Error err = verify(s))
+    return std::move(err);
+  return s;
+}
+
+StringRef SearchSpace::getCategoryName() const {
+  switch (category) {
+  case Category::Contraction:
+    return "contraction";
+  case Category::Convolution:
+    return "convolution";
+  case Category::Elementwise:
+    return "elementwise";
+  }
+  llvm_unreachable("unknown category");
+}

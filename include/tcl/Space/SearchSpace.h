@@ -33,6 +33,8 @@
 #include "llvm/Support/Error.h"
 
 #include <random>
+#include <utility>
+#include <vector>
 #include <string>
 
 namespace tcl {
@@ -116,6 +118,33 @@ public:
   /// the knob, on a knob without `selected`, a missing knob, or an unknown
   /// one.
   mlir::FailureOr<Schedule> readSchedule(mlir::Operation *namedSequence) const;
+
+  /// The schedule as (knob name, value) pairs in knob order, the form
+  /// measure records store.
+  std::vector<std::pair<std::string, int64_t>>
+  toKnobMap(const Schedule &schedule) const;
+
+  /// The schedule whose knobs have the given values. Fails, naming the knob,
+  /// when a knob of the space is missing or an unknown knob is given; the
+  /// result is verified (see verify()).
+  llvm::Expected<Schedule>
+  fromKnobMap(llvm::ArrayRef<std::pair<std::string, int64_t>> knobs) const;
+
+  /// Structure of the task as the sketch rules see it, for feature
+  /// extraction: "contraction", "convolution" or "elementwise".
+  llvm::StringRef getCategoryName() const;
+  /// Extent of each loop of the anchor op, in loop order.
+  llvm::ArrayRef<int64_t> getLoopExtents() const { return loopExtents; }
+  /// Whether each anchor loop is a reduction.
+  llvm::ArrayRef<bool> getReductionLoops() const { return isReduction; }
+  /// For output dim j of the task's root, the anchor loop it iterates.
+  llvm::ArrayRef<unsigned> getOutputToLoop() const { return outputToLoop; }
+  /// Number of fused elementwise consumers; whether a fill is fused.
+  unsigned getNumConsumers() const { return numConsumers; }
+  bool hasFusedFill() const { return hasFill; }
+  /// Native f32 vector width and thread count of the target.
+  unsigned getVectorWidth() const { return vectorWidth; }
+  unsigned getThreads() const { return threads; }
 
   /// Largest register tile, in output elements.
   static constexpr int64_t maxRegisterTileElements = 512;
