@@ -161,6 +161,25 @@ SmallVector<Task> tcl::findTasks(ModuleOp module) {
   return tasks;
 }
 
+std::vector<Workload> tcl::groupWorkloads(ArrayRef<Task> tasks) {
+  std::vector<Workload> workloads;
+  llvm::StringMap<size_t> index;
+  for (const Task &task : tasks) {
+    auto [it, inserted] = index.insert({task.key, workloads.size()});
+    if (inserted)
+      workloads.push_back({&task, {}, 0});
+    Workload &w = workloads[it->second];
+    auto func = task.anchor->getParentOfType<func::FuncOp>();
+    w.functions.push_back(func ? func.getSymName().str() : "");
+    int64_t weight = 1;
+    if (func)
+      if (auto attr = func->getAttrOfType<IntegerAttr>("tcl.weight"))
+        weight = attr.getInt();
+    w.weight += weight;
+  }
+  return workloads;
+}
+
 SmallVector<Task> tcl::collectAnnotatedTasks(ModuleOp module) {
   SmallVector<Task> tasks;
   module.walk([&](linalg::LinalgOp op) {

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "tcl/Search/Passes.h"
 #include "tcl/Transforms/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -15,6 +16,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   tcl::registerTCLPasses();
+  tcl::registerTCLSearchPasses();
   mlir::DialectRegistry registry;
   tcl::registerTCLDialects(registry);
   llvm::cl::AddExtraVersionPrinter([](llvm::raw_ostream &os) {

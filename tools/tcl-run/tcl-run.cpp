@@ -15,7 +15,6 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
-#include "llvm/ADT/MapVector.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -82,16 +81,6 @@ static cl::opt<std::string>
            cl::cat(category));
 
 namespace {
-/// One distinct workload of the input.
-struct Workload {
-  const Task *task = nullptr;
-  /// Names of the functions holding an instance.
-  llvm::SmallVector<std::string> functions;
-  /// Sum over instances of the enclosing function's `tcl.weight` (1 when
-  /// absent): how often the workload runs in the network.
-  int64_t weight = 0;
-};
-
 llvm::json::Value trialToJSON(const Trial &t, const SearchSpace &space,
                               bool withSchedule) {
   ErrorCode error =
@@ -159,22 +148,14 @@ int main(int argc, char **argv) {
   }
 
   llvm::SmallVector<Task> tasks = findTasks(*module);
-  llvm::MapVector<llvm::StringRef, Workload> workloads;
-  for (const Task &task : tasks) {
-    auto func = task.anchor->getParentOfType<mlir::func::FuncOp>();
-    std::string funcName = func ? func.getSymName().str() : "";
-    if (!filter.empty() && !llvm::StringRef(task.key).contains(filter) &&
-        !llvm::StringRef(funcName).contains(filter))
-      continue;
-    Workload &w = workloads[task.key];
-    if (!w.task)
-      w.task = &task;
-    w.functions.push_back(funcName);
-    int64_t weight = 1;
-    if (func)
-      if (auto attr = func->getAttrOfType<mlir::IntegerAttr>("tcl.weight"))
-        weight = attr.getInt();
-    w.weight += weight;
+  std::vector<Workload> workloads;
+  for (const Workload &w : groupWorkloads(tasks)) {
+    bool matches = filter.empty() || llvm::StringRef(w.task->key).contains(filter) ||
+                   llvm::any_of(w.functions, [](const std::string &f) {
+                     return llvm::StringRef(f).contains(filter);
+                   });
+    if (matches)
+      workloads.push_back(w);
   }
   if (workloads.empty()) {
     llvm::errs() << "tcl-run: no tasks in '" << inputFile << "'"
@@ -218,7 +199,8 @@ int main(int argc, char **argv) {
   llvm::SmallVector<Row> rows;
   auto start = std::chrono::steady_clock::now();
   unsigned index = 0;
-  for (auto &[key, w] : workloads) {
+  for (const Workload &w : workloads) {
+    llvm::StringRef key = w.task->key;
     ++index;
     llvm::errs() << llvm::format("[%u/%zu] %s (%s, %.1f MFLOP) ", index,
                                  workloads.size(), key.str().c_str(),

@@ -28,6 +28,9 @@ struct WorkloadRecord {
   std::string kernel;
 
   llvm::json::Value toJSON() const;
+  /// Reads a workload line; every field is required. Errors name the
+  /// missing or mistyped field, e.g. "workload record: field 'flops' is not
+  /// an integer".
   static llvm::Expected<WorkloadRecord> fromJSON(const llvm::json::Object &o);
 };
 
@@ -41,6 +44,7 @@ struct MeasureRecord {
   /// The target spelling, e.g. `cpu:avx512,threads=2`.
   std::string target;
   /// The schedule, as knob name -> value (see SearchSpace::fromKnobMap).
+  /// JSON objects are unordered: fromJSON returns the knobs sorted by name.
   std::vector<std::pair<std::string, int64_t>> knobs;
   /// Timed latencies in seconds; empty for failures.
   llvm::SmallVector<double> latencies;
@@ -58,8 +62,20 @@ struct MeasureRecord {
 
   bool ok() const { return error == "none" && medianSeconds > 0; }
   llvm::json::Value toJSON() const;
+  /// Reads a measure line. `workload`, `platform`, `knobs`, `latencies`,
+  /// `median_s`, `min_s` and `error` are required; the provenance fields
+  /// (`target`, `message`, `seed`, `build_s`, `run_s`, `timestamp`,
+  /// `version`) default to empty / 0 when absent. Errors name the missing or
+  /// mistyped field, e.g. "measure record: missing field 'median_s'".
   static llvm::Expected<MeasureRecord> fromJSON(const llvm::json::Object &o);
 };
+
+/// The current time as ISO 8601 UTC with second resolution,
+/// e.g. `2026-11-22T03:40:00Z` (for MeasureRecord::timestamp).
+std::string currentTimestamp();
+
+/// The TCL version, e.g. `0.1.0` (for MeasureRecord::version).
+llvm::StringRef getTCLVersion();
 
 } // namespace tcl
 

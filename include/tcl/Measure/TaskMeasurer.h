@@ -60,6 +60,8 @@ public:
   const KernelSignature &getSignature() const { return signature; }
   llvm::StringRef getWorkloadKey() const { return space.getWorkloadKey(); }
   int64_t getFlops() const { return flops; }
+  /// The unscheduled kernel module, as MLIR text.
+  llvm::StringRef getKernelText() const { return kernelText; }
 
 private:
   TaskMeasurer(SearchSpace space, KernelSignature signature,

@@ -17,6 +17,7 @@
 #include "llvm/ADT/SmallVector.h"
 
 #include <string>
+#include <vector>
 
 namespace tcl {
 
@@ -55,6 +56,21 @@ struct Task {
 /// shapes are skipped with a warning on the op. Identical workloads get the
 /// same key; instances are not merged here.
 llvm::SmallVector<Task> findTasks(mlir::ModuleOp module);
+
+/// A distinct workload of a module: the tasks sharing one key.
+struct Workload {
+  /// The first instance.
+  const Task *task = nullptr;
+  /// Name of the function holding each instance ("" outside functions).
+  llvm::SmallVector<std::string> functions;
+  /// How often the workload runs per network execution: the sum over its
+  /// instances of the enclosing function's `tcl.weight` (1 when absent).
+  int64_t weight = 0;
+};
+
+/// Groups `tasks` by workload key, in order of first appearance. The result
+/// points into `tasks`.
+std::vector<Workload> groupWorkloads(llvm::ArrayRef<Task> tasks);
 
 /// Re-collects tasks from a module annotated by `--tcl-extract-tasks`
 /// (`tcl.task` / `tcl.fused` / `tcl.flops` attributes), in program order.

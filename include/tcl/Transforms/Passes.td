@@ -64,6 +64,48 @@ def TCLApplySchedules : Pass<"tcl-apply-schedules", "mlir::ModuleOp"> {
   ];
 }
 
+def TCLApplyBest : Pass<"tcl-apply-best", "mlir::ModuleOp"> {
+  let summary = "Apply the best measured schedule of each task from a database";
+  let description = [{
+    Opens a TCL database (JSON Lines of workload and measure records, as
+    written by the tuner) and, for each task of the module (ops with
+    `tcl.task`, see `--tcl-extract-tasks`), looks up the successful measure
+    record of its workload on the platform with the lowest median latency.
+    The record's knob values are checked against the task's search space
+    and the resulting schedule is applied; tasks without a record get the
+    default schedule of their sketch unless `default-schedules=false`.
+
+    The platform is the target plus this machine's fingerprint
+    (`<target>@<cpu model>`, tcl::Platform::id()), or `platform` when given.
+    A workload with records only for other platforms gets a warning naming
+    them. A record whose knobs do not fit the task's space is an error; a
+    missing database file is an error. A report goes to stderr:
+
+    ```
+    tcl-apply-best: database 'db.jsonl', platform 'cpu:avx512,threads=2@...'
+      matmul_8c8eae7c6ab8b177: tuned (median 0.412 ms, 37 records)
+      matmul_5d0e61f2a3b4c697: default (no record for platform cpu:avx512,...)
+    1 of 2 workloads tuned
+    ```
+
+    Example: `tcl-opt m.mlir --tcl-extract-tasks
+    --tcl-apply-best="database=db.jsonl target=cpu,threads=2"
+    --tcl-lower-to-cpu="target=cpu,threads=2"`.
+  }];
+  let options = [
+    Option<"database", "database", "std::string", /*default=*/"\"\"",
+           "Path of the database file (required)">,
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "Target whose sketch rules give the search spaces and whose "
+           "platform the records are looked up for">,
+    Option<"platform", "platform", "std::string", /*default=*/"\"\"",
+           "Platform id to look records up for (empty: this machine's "
+           "platform for the target)">,
+    Option<"defaultSchedules", "default-schedules", "bool", /*default=*/"true",
+           "Give tasks without a record their default schedule">,
+  ];
+}
+
 def TCLLowerToCPU : Pass<"tcl-lower-to-cpu", "mlir::ModuleOp"> {
   let summary = "Lower scheduled Linalg/vector IR on tensors to the LLVM dialect";
   let description = [{
