@@ -17,5 +17,5 @@ llvm_config.with_system_environment(["HOME", "TMPDIR"])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.use_default_substitutions()
 llvm_config.add_tool_substitutions(
-    ["tcl-opt", "tcl-run"], [config.tcl_tools_dir, config.llvm_tools_dir])
+    ["tcl-opt", "tcl-run", "tcl-tune"], [config.tcl_tools_dir, config.llvm_tools_dir])
 llvm_config.add_tool_substitutions(["mlir-opt"], [config.llvm_tools_dir])

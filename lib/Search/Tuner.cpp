@@ -67,6 +67,10 @@ tcl::tuneModule(mlir::ModuleOp module, const TuneOptions &options) {
     return llvm::createStringError("trials must be at least 1");
   if (options.databasePath.empty())
     return llvm::createStringError("no database file given");
+  llvm::Expected<std::unique_ptr<CostModel>> model =
+      createCostModel(options.costModel, options.seed);
+  if (!model)
+    return model.takeError();
   llvm::SmallVector<Task> tasks = findTasks(module);
   if (tasks.empty())
     return llvm::createStringError(
@@ -87,10 +91,6 @@ tcl::tuneModule(mlir::ModuleOp module, const TuneOptions &options) {
       return llvm::createStringError("cannot create a work directory: " +
                                      ec.message());
   Builder builder(options.target, std::string(dir), options.jobs);
-  llvm::Expected<std::unique_ptr<CostModel>> model =
-      createCostModel(options.costModel, options.seed);
-  if (!model)
-    return model.takeError();
   llvm::raw_ostream *log = options.log;
   bool tty = log && log == &llvm::errs() && llvm::errs().is_displayed();
   auto interrupted = [&] {
