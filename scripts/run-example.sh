@@ -10,5 +10,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 build_dir=${TCL_BUILD_DIR:-build}
-"$build_dir/bin/tcl-tune" examples/resnet50_bert_layers.mlir --trials=1000 \
+"$build_dir/bin/tcl-tune" examples/resnet50_bert_layers.mlir --trials=2500 \
   --database=resnet50_bert_layers.jsonl -o resnet50_bert_layers.tuned.mlir "$@"
