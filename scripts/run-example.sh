@@ -4,7 +4,7 @@
 # minutes on 2 cores), prints the per-task table and the estimated end-to-end
 # speedup, and writes the tuned module. Measurements go to
 # resnet50_bert_layers.jsonl, so running it again resumes. Extra arguments go
-# to tcl-tune (see `build/bin/tcl-tune --help`), e.g. --trials=2000 or
+# to tcl-tune (see `build/bin/tcl-tune --help`), e.g. --trials=5000 or
 # --target=cpu:avx2,threads=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
