@@ -2,7 +2,7 @@
 
 #include "tcl/Search/EvolutionarySearch.h"
 #include "tcl/Search/TaskScheduler.h"
-#include "tcl/Transforms/Passes.h"
+#include "TaskFixture.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -51,27 +51,12 @@ public:
   unsigned calls = 0;
 };
 
-class SearchTest : public ::testing::Test {
+class SearchTest : public TaskFixture {
 protected:
   void SetUp() override {
-    mlir::DialectRegistry registry;
-    registerTCLDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-    module = mlir::parseSourceString<mlir::ModuleOp>(kMatmul, &context);
-    ASSERT_TRUE(module);
-    tasks = findTasks(*module);
-    llvm::Expected<Target> t = Target::parse("cpu:avx512,threads=2");
-    ASSERT_TRUE(static_cast<bool>(t));
-    auto s = SearchSpace::forTask(tasks[0], *t);
-    ASSERT_TRUE(mlir::succeeded(s));
-    space = std::make_unique<SearchSpace>(std::move(*s));
+    setUpTask(kMatmul, "cpu:avx512,threads=2");
     task.space = space.get();
   }
-  mlir::MLIRContext context;
-  mlir::OwningOpRef<mlir::ModuleOp> module;
-  llvm::SmallVector<Task> tasks;
-  std::unique_ptr<SearchSpace> space;
   TaskContext task;
 };
 } // namespace

@@ -1,7 +1,6 @@
 //===- SpaceTest.cpp - Search spaces: sampling, mutation, constraints -----===//
 
-#include "tcl/Space/SearchSpace.h"
-#include "tcl/Transforms/Passes.h"
+#include "TaskFixture.h"
 
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -22,27 +21,9 @@ func.func @mm(%a: tensor<64x96xf32>, %b: tensor<96x128xf32>) -> tensor<64x128xf3
 }
 )mlir";
 
-class SpaceTest : public ::testing::Test {
+class SpaceTest : public TaskFixture {
 protected:
-  void SetUp() override {
-    mlir::DialectRegistry registry;
-    registerTCLDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-    module = mlir::parseSourceString<mlir::ModuleOp>(kMatmul, &context);
-    ASSERT_TRUE(module);
-    tasks = findTasks(*module);
-    ASSERT_EQ(tasks.size(), 1u);
-    llvm::Expected<Target> t = Target::parse("cpu:avx2,threads=2");
-    ASSERT_TRUE(static_cast<bool>(t));
-    auto s = SearchSpace::forTask(tasks[0], *t);
-    ASSERT_TRUE(mlir::succeeded(s));
-    space = std::make_unique<SearchSpace>(std::move(*s));
-  }
-  mlir::MLIRContext context;
-  mlir::OwningOpRef<mlir::ModuleOp> module;
-  llvm::SmallVector<Task> tasks;
-  std::unique_ptr<SearchSpace> space;
+  void SetUp() override { setUpTask(kMatmul, "cpu:avx2,threads=2"); }
 };
 } // namespace
 
