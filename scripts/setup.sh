@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 libomp-22-dev
-  libtorch-dev libopenblas-dev libgtest-dev libxgboost-dev
-  cmake ninja-build ccache python3-numpy
+  libtorch-dev libopenblas-dev libgtest-dev libxgboost-dev libffi-dev
+  cmake ninja-build ccache python3-numpy python3-matplotlib
+  python3-onnx python3-torch python3-torchvision
 )
 missing=()
 for p in "${packages[@]}"; do

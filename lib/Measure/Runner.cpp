@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tcl/Measure/Runner.h"
+#include "tcl/Measure/Npy.h"
 
 #include "llvm/Support/Format.h"
 
@@ -30,6 +31,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <ffi.h>
 #include <fcntl.h>
 #include <optional>
 #include <poll.h>
@@ -47,9 +49,6 @@ using llvm::SmallVector;
 
 namespace {
 using Clock = std::chrono::steady_clock;
-
-/// Limit of the C-interface arity the runner can call.
-constexpr unsigned kMaxKernelArgs = 16;
 
 //===----------------------------------------------------------------------===//
 // Element types and deterministic data
@@ -224,6 +223,8 @@ struct Argument {
   size_t numElements = 0;
   void *data = nullptr;
   std::vector<int64_t> descriptor;
+  /// Values read from an input file; empty for seeded random values.
+  std::vector<char> initial;
 
   Argument() = default;
   Argument(const Argument &) = delete;
@@ -254,6 +255,10 @@ struct Argument {
   }
 
   void fill(uint64_t seed, unsigned index) {
+    if (!initial.empty()) {
+      std::memcpy(data, initial.data(), initial.size());
+      return;
+    }
     SplitMix64 rng{seed ^ (0xd1b54a32d192ed03ULL * (index + 1))};
     for (size_t i = 0; i < numElements; ++i)
       storeElement(kind, data, i, rng.uniform());
@@ -261,27 +266,32 @@ struct Argument {
 };
 
 using KernelFn = void (*)();
-using Caller = void (*)(KernelFn, void **);
 
-template <size_t... I>
-void callWithPointers(KernelFn fn, void **args, std::index_sequence<I...>) {
-  using Fn = void (*)(decltype((void)I, static_cast<void *>(nullptr))...);
-  reinterpret_cast<Fn>(fn)(args[I]...);
-}
+/// Calls a C-interface function `void f(void *, ..., void *)` with any
+/// number of descriptor pointers, through libffi.
+class KernelCaller {
+public:
+  explicit KernelCaller(llvm::ArrayRef<void *> pointers)
+      : pointers(pointers.begin(), pointers.end()),
+        types(pointers.size(), &ffi_type_pointer) {
+    for (void *&p : this->pointers)
+      values.push_back(&p);
+    ready = ffi_prep_cif(&cif, FFI_DEFAULT_ABI,
+                         static_cast<unsigned>(types.size()), &ffi_type_void,
+                         types.data()) == FFI_OK;
+  }
+  bool isReady() const { return ready; }
+  void operator()(KernelFn fn) {
+    ffi_call(&cif, fn, nullptr, values.data());
+  }
 
-template <size_t N> void callKernel(KernelFn fn, void **args) {
-  callWithPointers(fn, args, std::make_index_sequence<N>{});
-}
-
-/// The C interface takes one descriptor pointer per memref argument; calls
-/// of every arity up to kMaxKernelArgs are instantiated here.
-template <size_t... N>
-constexpr std::array<Caller, sizeof...(N)>
-makeCallers(std::index_sequence<N...>) {
-  return {&callKernel<N>...};
-}
-constexpr auto kCallers =
-    makeCallers(std::make_index_sequence<kMaxKernelArgs + 1>{});
+private:
+  std::vector<void *> pointers;
+  std::vector<ffi_type *> types;
+  std::vector<void *> values;
+  ffi_cif cif;
+  bool ready = false;
+};
 
 //===----------------------------------------------------------------------===//
 // Child process
@@ -370,16 +380,41 @@ ChildReport runInChild(const ChildContext &ctx,
   bool outParam = !returned && ctx.build.numKernelArgs == numArgs + 1;
   size_t numBuffers = outParam ? numArgs + 1 : numArgs;
   std::vector<Argument> buffers(numBuffers);
+  const TensorSpec &resultSpec = sig.getResult();
+  std::optional<ElementKind> parsedResultKind =
+      parseElementKind(resultSpec.elementType);
+  if (!parsedResultKind)
+    return fail(ErrorCode::RuntimeError, "unsupported result element type '" +
+                                             resultSpec.elementType + "'");
+  ElementKind resultKind = *parsedResultKind;
   for (size_t i = 0; i < numBuffers; ++i) {
-    size_t specIndex = i < numArgs ? i : sig.resultArg;
-    const TensorSpec &spec = sig.args[specIndex];
-    if (!buffers[i].allocate(spec, kinds[specIndex]))
+    const TensorSpec &spec = i < numArgs ? sig.args[i] : resultSpec;
+    ElementKind kind = i < numArgs ? kinds[i] : resultKind;
+    if (!buffers[i].allocate(spec, kind))
       return fail(ErrorCode::RuntimeError, "cannot allocate argument " +
                                                llvm::Twine(i) + " (" +
                                                spec.str() + ")");
   }
-  const TensorSpec &resultSpec = sig.args[sig.resultArg];
-  ElementKind resultKind = kinds[sig.resultArg];
+  if (!ctx.options.inputDirectory.empty()) {
+    for (size_t i = 0; i < numArgs; ++i) {
+      std::string path =
+          ctx.options.inputDirectory + "/arg" + std::to_string(i) + ".npy";
+      llvm::Expected<NpyArray> array = readNpy(path);
+      if (!array)
+        return fail(ErrorCode::RuntimeError,
+                    "input " + llvm::Twine(i) + ": " +
+                        llvm::toString(array.takeError()));
+      const TensorSpec &spec = sig.args[i];
+      if (array->elementType != spec.elementType ||
+          llvm::ArrayRef(array->shape) != llvm::ArrayRef(spec.shape)) {
+        TensorSpec got{array->shape, array->elementType};
+        return fail(ErrorCode::RuntimeError,
+                    "input " + llvm::Twine(i) + ": '" + path + "' holds " +
+                        got.str() + ", the argument is " + spec.str());
+      }
+      buffers[i].initial = std::move(array->data);
+    }
+  }
   size_t rank = resultSpec.shape.size();
   std::vector<int64_t> resultDescriptor(3 + 2 * rank, 0);
   SmallVector<void *> pointers;
@@ -387,7 +422,12 @@ ChildReport runInChild(const ChildContext &ctx,
     pointers.push_back(resultDescriptor.data());
   for (Argument &arg : buffers)
     pointers.push_back(arg.descriptor.data());
-  Caller call = kCallers[pointers.size()];
+  KernelCaller caller(pointers);
+  if (!caller.isReady())
+    return fail(ErrorCode::RuntimeError,
+                "libffi cannot prepare a call with " +
+                    llvm::Twine(pointers.size()) + " pointer arguments");
+  auto call = [&] { caller(fn); };
   auto initialize = [&] {
     for (auto [i, arg] : llvm::enumerate(buffers))
       arg.fill(ctx.options.seed, static_cast<unsigned>(i));
@@ -406,10 +446,10 @@ ChildReport runInChild(const ChildContext &ctx,
   };
 
   initialize();
-  call(fn, pointers.data());
+  call();
 
   // The output, row-major and contiguous.
-  size_t numOutput = buffers[outParam ? numArgs : sig.resultArg].numElements;
+  size_t numOutput = static_cast<size_t>(resultSpec.numElements());
   size_t bytesPerElement = elementBytes(resultKind);
   std::vector<char> gathered;
   const void *output = buffers[outParam ? numArgs : sig.resultArg].data;
@@ -443,6 +483,11 @@ ChildReport runInChild(const ChildContext &ctx,
   }
 
   size_t outputBytes = numOutput * bytesPerElement;
+  if (!ctx.options.outputPath.empty())
+    if (llvm::Error err = writeNpy(ctx.options.outputPath,
+                                   resultSpec.elementType, resultSpec.shape,
+                                   output))
+      return fail(ErrorCode::RuntimeError, llvm::toString(std::move(err)));
   if (ctx.mode == ChildMode::Reference) {
     if (outputBytes != ctx.referenceBytes)
       return fail(ErrorCode::RuntimeError,
@@ -484,7 +529,7 @@ ChildReport runInChild(const ChildContext &ctx,
 
   initialize();
   for (unsigned i = 0; i < ctx.options.warmup; ++i) {
-    call(fn, pointers.data());
+    call();
     releaseReturned();
   }
   double total = 0;
@@ -492,7 +537,7 @@ ChildReport runInChild(const ChildContext &ctx,
          (latencies.size() < ctx.options.minRepeats ||
           total < ctx.options.minRepeatSeconds)) {
     Clock::time_point start = Clock::now();
-    call(fn, pointers.data());
+    call();
     double seconds =
         std::chrono::duration<double>(Clock::now() - start).count();
     releaseReturned();
@@ -700,7 +745,7 @@ std::optional<std::string> validate(const KernelSignature &signature,
   size_t numArgs = signature.args.size();
   if (numArgs == 0)
     return std::string("the kernel signature has no arguments");
-  if (signature.resultArg >= numArgs)
+  if (!signature.result && signature.resultArg >= numArgs)
     return ("result argument " + llvm::Twine(signature.resultArg) +
             " out of range (" + llvm::Twine(numArgs) + " arguments)")
         .str();
@@ -710,20 +755,23 @@ std::optional<std::string> validate(const KernelSignature &signature,
             llvm::Twine(build.numKernelArgs - 1) +
             " arguments, the signature has " + llvm::Twine(numArgs))
         .str();
+  if (signature.result && build.numKernelArgs != numArgs + 1)
+    return ("'_mlir_ciface_" + signature.name + "' takes " +
+            llvm::Twine(build.numKernelArgs) +
+            " arguments; a function returning a new tensor must take one "
+            "more than its " +
+            llvm::Twine(numArgs) + " arguments (the result)")
+        .str();
   if (build.numKernelArgs != numArgs && build.numKernelArgs != numArgs + 1)
     return ("'_mlir_ciface_" + signature.name + "' takes " +
             llvm::Twine(build.numKernelArgs) +
             " arguments, the signature has " + llvm::Twine(numArgs))
         .str();
-  if (build.numKernelArgs > kMaxKernelArgs)
-    return ("kernels with more than " + llvm::Twine(kMaxKernelArgs) +
-            " arguments are not supported")
-        .str();
   return std::nullopt;
 }
 
 size_t outputBytes(const KernelSignature &signature) {
-  const TensorSpec &spec = signature.args[signature.resultArg];
+  const TensorSpec &spec = signature.getResult();
   size_t numElements = 1;
   for (int64_t size : spec.shape)
     numElements *= static_cast<size_t>(size);

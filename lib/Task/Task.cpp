@@ -252,6 +252,50 @@ static FailureOr<TensorSpec> specOf(Type type, Operation *where) {
   return spec;
 }
 
+llvm::Expected<KernelSignature>
+tcl::getFunctionSignature(func::FuncOp func) {
+  auto fail = [&](const llvm::Twine &why) {
+    return llvm::createStringError("function '@" + func.getSymName() +
+                                   "': " + why);
+  };
+  auto specOfType = [](Type type) -> std::optional<TensorSpec> {
+    auto tensorType = dyn_cast<RankedTensorType>(type);
+    if (!tensorType || !tensorType.hasStaticShape())
+      return std::nullopt;
+    TensorSpec spec;
+    spec.shape.assign(tensorType.getShape().begin(),
+                      tensorType.getShape().end());
+    llvm::raw_string_ostream os(spec.elementType);
+    os << tensorType.getElementType();
+    return spec;
+  };
+  auto describe = [](Type type) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << type;
+    return text;
+  };
+  if (func.isExternal())
+    return fail("is a declaration without a body");
+  KernelSignature signature;
+  signature.name = func.getSymName().str();
+  for (auto [i, type] : llvm::enumerate(func.getArgumentTypes())) {
+    std::optional<TensorSpec> spec = specOfType(type);
+    if (!spec)
+      return fail("argument " + llvm::Twine(i) + " has type " +
+                  describe(type) + ", expected a statically shaped tensor");
+    signature.args.push_back(*spec);
+  }
+  if (func.getNumResults() != 1)
+    return fail("returns " + llvm::Twine(func.getNumResults()) +
+                " values, expected one tensor");
+  signature.result = specOfType(func.getResultTypes()[0]);
+  if (!signature.result)
+    return fail("returns " + describe(func.getResultTypes()[0]) +
+                ", expected a statically shaped tensor");
+  return signature;
+}
+
 FailureOr<TaskKernel> tcl::buildTaskKernel(const Task &task) {
   MLIRContext *ctx = task.anchor->getContext();
   Location loc = task.anchor->getLoc();

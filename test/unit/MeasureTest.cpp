@@ -7,14 +7,18 @@
 //===----------------------------------------------------------------------===//
 
 #include "tcl/Measure/Builder.h"
+#include "tcl/Measure/Npy.h"
 #include "tcl/Measure/Runner.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
 #include "gtest/gtest.h"
 
+#include <cstring>
 #include <string>
+#include <vector>
 
 using namespace tcl;
 
@@ -508,3 +512,118 @@ TEST_F(MeasureTest, UnsupportedElementTypeIsRuntimeError) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Whole functions: many arguments, a returned tensor, .npy inputs and output
+//===----------------------------------------------------------------------===//
+
+/// `@forward` returns the sum of its `n` 4x8 arguments as a new tensor:
+/// more arguments than a fixed-arity caller would support.
+static std::string sumOfArguments(unsigned n) {
+  std::string text = "func.func @forward(";
+  for (unsigned i = 0; i < n; ++i)
+    text += (i ? ", %a" : "%a") + std::to_string(i) + ": tensor<4x8xf32>";
+  text += ") -> tensor<4x8xf32> {\n";
+  std::string acc = "%a0";
+  for (unsigned i = 1; i < n; ++i) {
+    std::string next = "%s" + std::to_string(i);
+    text += "  %e" + std::to_string(i) + " = tensor.empty() : tensor<4x8xf32>\n";
+    text += "  " + next + " = linalg.add ins(" + acc + ", %a" +
+            std::to_string(i) +
+            " : tensor<4x8xf32>, tensor<4x8xf32>) outs(%e" + std::to_string(i) +
+            " : tensor<4x8xf32>) -> tensor<4x8xf32>\n";
+    acc = next;
+  }
+  return text + "  return " + acc + " : tensor<4x8xf32>\n}\n";
+}
+
+TEST_F(MeasureTest, ManyArgumentsFromFilesToFile) {
+  constexpr unsigned kArgs = 20;
+  Builder builder(target, workDir, 1);
+  BuildResult build = builder.build(sumOfArguments(kArgs), "sum", "forward");
+  ASSERT_TRUE(build.ok()) << build.message;
+
+  // Argument i holds i + j / 100 at flat index j.
+  std::string inputs = workDir + "/inputs";
+  ASSERT_FALSE(llvm::sys::fs::create_directory(inputs));
+  for (unsigned i = 0; i < kArgs; ++i) {
+    std::vector<float> values(32);
+    for (unsigned j = 0; j < 32; ++j)
+      values[j] = static_cast<float>(i) + static_cast<float>(j) / 100;
+    ASSERT_FALSE(static_cast<bool>(
+        writeNpy(inputs + "/arg" + std::to_string(i) + ".npy", "f32", {4, 8},
+                 values.data())));
+  }
+
+  KernelSignature signature;
+  signature.name = "forward";
+  signature.args.assign(kArgs, TensorSpec{{4, 8}, "f32"});
+  signature.result = TensorSpec{{4, 8}, "f32"};
+  RunnerOptions fileOptions = options;
+  fileOptions.inputDirectory = inputs;
+  fileOptions.outputPath = workDir + "/out.npy";
+  Runner runner(signature, fileOptions);
+  MeasureResult result = runner.measure(build, 0);
+  ASSERT_EQ(result.error, ErrorCode::None) << result.message;
+
+  llvm::Expected<NpyArray> out = readNpy(fileOptions.outputPath);
+  ASSERT_TRUE(static_cast<bool>(out)) << llvm::toString(out.takeError());
+  EXPECT_EQ(out->elementType, "f32");
+  EXPECT_EQ(out->shape, (llvm::SmallVector<int64_t>{4, 8}));
+  ASSERT_EQ(out->data.size(), 32 * sizeof(float));
+  const float *got = reinterpret_cast<const float *>(out->data.data());
+  for (unsigned j = 0; j < 32; ++j)
+    EXPECT_NEAR(got[j], 190.0 + 20.0 * j / 100, 1e-3) << "element " << j;
+
+  // An input of the wrong shape is named in the error.
+  std::vector<float> small(8, 1.0f);
+  ASSERT_FALSE(static_cast<bool>(
+      writeNpy(inputs + "/arg7.npy", "f32", {8}, small.data())));
+  MeasureResult bad = runner.measure(build, 0);
+  EXPECT_EQ(bad.error, ErrorCode::RuntimeError);
+  EXPECT_NE(bad.message.find("arg7.npy' holds 8xf32, the argument is 4x8xf32"),
+            std::string::npos)
+      << bad.message;
+}
+
+TEST_F(MeasureTest, NpyRoundTripAndErrors) {
+  std::string path = workDir + "/a.npy";
+  int32_t values[6] = {1, -2, 3, -4, 5, -6};
+  ASSERT_FALSE(static_cast<bool>(writeNpy(path, "i32", {2, 3}, values)));
+  llvm::Expected<NpyArray> back = readNpy(path);
+  ASSERT_TRUE(static_cast<bool>(back)) << llvm::toString(back.takeError());
+  EXPECT_EQ(back->elementType, "i32");
+  EXPECT_EQ(back->shape, (llvm::SmallVector<int64_t>{2, 3}));
+  EXPECT_EQ(std::memcmp(back->data.data(), values, sizeof(values)), 0);
+
+  // One-dimensional shapes are written as Python 1-tuples, `(5,)`.
+  float five[5] = {0, 1, 2, 3, 4};
+  ASSERT_FALSE(static_cast<bool>(writeNpy(path, "f32", {5}, five)));
+  llvm::Expected<NpyArray> vector = readNpy(path);
+  ASSERT_TRUE(static_cast<bool>(vector)) << llvm::toString(vector.takeError());
+  EXPECT_EQ(vector->shape, (llvm::SmallVector<int64_t>{5}));
+
+  auto errorOf = [](llvm::Expected<NpyArray> array) {
+    return array ? std::string() : llvm::toString(array.takeError());
+  };
+  EXPECT_NE(errorOf(readNpy(workDir + "/missing.npy")).find("missing.npy"),
+            std::string::npos);
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(workDir + "/bad.npy", ec);
+    os << "not numpy at all";
+  }
+  EXPECT_NE(errorOf(readNpy(workDir + "/bad.npy")).find("bad magic"),
+            std::string::npos);
+  // Cut the data of a valid file short.
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(workDir + "/short.npy", ec);
+    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> full =
+        llvm::MemoryBuffer::getFile(path);
+    ASSERT_TRUE(static_cast<bool>(full));
+    os << (*full)->getBuffer().drop_back(4);
+  }
+  EXPECT_NE(errorOf(readNpy(workDir + "/short.npy")).find("needs 20"),
+            std::string::npos);
+}

@@ -3,9 +3,12 @@
 // Extracts the tasks of an MLIR file, and for each distinct workload builds,
 // checks and times its default schedule and N random schedules of its search
 // space. Prints a per-task table and optionally writes JSON.
+// With --entry, compiles the whole module instead (best schedules from a
+// database, default schedules otherwise) and times that function end to end.
 //
 //===----------------------------------------------------------------------===//
 
+#include "tcl/Measure/Runner.h"
 #include "tcl/Measure/TaskMeasurer.h"
 #include "tcl/Target/Target.h"
 #include "tcl/Task/Task.h"
@@ -14,6 +17,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -80,6 +85,32 @@ static cl::opt<std::string>
                     "contains this string"),
            cl::cat(category));
 
+static cl::OptionCategory wholeCategory(
+    "whole-module runs (--entry)");
+static cl::opt<std::string> entry(
+    "entry", cl::init(""),
+    cl::desc("Compile the whole module and time this function end to end "
+             "instead of measuring tasks one by one (e.g. --entry=forward)"),
+    cl::cat(wholeCategory));
+static cl::opt<std::string> database(
+    "database", cl::init(""),
+    cl::desc("With --entry: apply the best record of each task for this "
+             "machine's platform from this database (tcl-apply-best); "
+             "tasks without a record get their default schedule"),
+    cl::cat(wholeCategory));
+static cl::opt<std::string> inputsDir(
+    "inputs", cl::init(""),
+    cl::desc("With --entry: directory of NumPy files arg0.npy, arg1.npy, ... "
+             "(one per argument of the entry function, exactly its shape "
+             "and element type) used as inputs instead of seeded random "
+             "values"),
+    cl::cat(wholeCategory));
+static cl::opt<std::string> outputFile(
+    "output", cl::init(""),
+    cl::desc("With --entry: write the entry function's result as a NumPy "
+             ".npy file"),
+    cl::cat(wholeCategory));
+
 namespace {
 llvm::json::Value trialToJSON(const Trial &t, const SearchSpace &space,
                               bool withSchedule) {
@@ -107,11 +138,117 @@ double seconds(std::chrono::steady_clock::time_point since) {
                                        since)
       .count();
 }
+/// The --entry mode: schedules every task of `module` (best records of
+/// --database, default schedules otherwise), builds the whole module and
+/// times `entry`. Returns the exit code.
+int runWholeModule(mlir::ModuleOp module, const Target &target,
+                   const Platform &platform, Builder &builder,
+                   RunnerOptions runnerOptions) {
+  auto func = module.lookupSymbol<mlir::func::FuncOp>(entry);
+  if (!func) {
+    llvm::errs() << "tcl-run: '" << inputFile << "' has no function '@"
+                 << entry << "'\n";
+    return 1;
+  }
+  llvm::Expected<KernelSignature> signature = getFunctionSignature(func);
+  if (!signature) {
+    llvm::errs() << "tcl-run: " << llvm::toString(signature.takeError())
+                 << "\n";
+    return 1;
+  }
+
+  // Task extraction first, to count tasks and FLOPs before scheduling
+  // rewrites the anchors.
+  auto runPipeline = [&](const std::string &pipeline) {
+    mlir::PassManager pm(module->getContext());
+    if (mlir::failed(mlir::parsePassPipeline(pipeline, pm, llvm::errs())) ||
+        mlir::failed(pm.run(module))) {
+      llvm::errs() << "tcl-run: pipeline '" << pipeline << "' failed\n";
+      return false;
+    }
+    return true;
+  };
+  if (!runPipeline("tcl-extract-tasks"))
+    return 1;
+  llvm::SmallVector<Task> tasks = collectAnnotatedTasks(module);
+  int64_t flops = 0;
+  for (const Task &task : tasks)
+    flops += task.flops;
+  std::string apply =
+      database.empty()
+          ? "tcl-apply-schedules{target=" + target.str() + "}"
+          : "tcl-apply-best{database=" + database + " target=" + target.str() +
+                "}";
+  if (!runPipeline(apply))
+    return 1;
+
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os);
+  llvm::errs() << "tcl-run: building '@" << entry << "' (" << tasks.size()
+               << " tasks, " << llvm::format("%.3f", flops / 1e9)
+               << " GFLOP, " << signature->args.size() << " arguments) for "
+               << platform.id() << "\n";
+  BuildResult build = builder.build(text, "model", entry);
+  if (!build.ok()) {
+    llvm::errs() << "tcl-run: build failed (" << stringifyErrorCode(build.error)
+                 << "): " << build.message << "\n";
+    return 1;
+  }
+  llvm::errs() << llvm::format("tcl-run: built in %.1f s; running\n",
+                               build.buildSeconds);
+  runnerOptions.inputDirectory = inputsDir;
+  runnerOptions.outputPath = outputFile;
+  Runner runner(*signature, runnerOptions);
+  MeasureResult result = runner.measure(build, flops);
+  if (!result.ok()) {
+    llvm::errs() << "tcl-run: run failed (" << stringifyErrorCode(result.error)
+                 << "): " << result.message << "\n";
+    return 1;
+  }
+  llvm::outs() << llvm::format(
+      "@%s: median %.4g ms, min %.4g ms over %zu runs, %.1f GFLOP/s "
+      "(%s schedules, %s)\n",
+      entry.c_str(), result.medianSeconds * 1e3, result.minSeconds * 1e3,
+      result.latencies.size(), result.gflops,
+      database.empty() ? "default" : "best measured",
+      platform.id().c_str());
+  if (!outputFile.empty())
+    llvm::errs() << "tcl-run: wrote the result ("
+                 << signature->getResult().str() << ") to '" << outputFile
+                 << "'\n";
+  if (!jsonFile.empty()) {
+    llvm::json::Object root{
+        {"platform", platform.toJSON()},
+        {"input", inputFile.getValue()},
+        {"entry", entry.getValue()},
+        {"database", database.getValue()},
+        {"tasks", static_cast<int64_t>(tasks.size())},
+        {"flops", flops},
+        {"build_s", build.buildSeconds},
+        {"median_s", result.medianSeconds},
+        {"min_s", result.minSeconds},
+        {"latencies", llvm::json::Array(result.latencies)},
+        {"gflops", result.gflops},
+    };
+    std::error_code ec;
+    llvm::ToolOutputFile out(jsonFile, ec, llvm::sys::fs::OF_Text);
+    if (ec) {
+      llvm::errs() << "tcl-run: cannot write '" << jsonFile
+                   << "': " << ec.message() << "\n";
+      return 1;
+    }
+    out.os() << llvm::formatv("{0:2}", llvm::json::Value(std::move(root)))
+             << "\n";
+    out.keep();
+  }
+  return 0;
+}
 } // namespace
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions(category);
+  cl::HideUnrelatedOptions({&category, &wholeCategory});
   cl::ParseCommandLineOptions(
       argc, argv,
       "tcl-run: measure the tasks of an MLIR module on the CPU\n\n"
@@ -119,7 +256,22 @@ int main(int argc, char **argv) {
       "distinct workload builds its default schedule and --samples random\n"
       "schedules of its search space, checks each against a naive reference\n"
       "on random inputs, and times it (median of repeats, seconds).\n\n"
-      "Example: tcl-run examples/resnet50_bert_layers.mlir --samples=10\n");
+      "With --entry=NAME it instead compiles the whole module (best\n"
+      "schedules from --database, default schedules otherwise) and times\n"
+      "function NAME end to end, on random inputs or on --inputs.\n\n"
+      "Examples:\n"
+      "  tcl-run examples/resnet50_bert_layers.mlir --samples=10\n"
+      "  tcl-run resnet50.mlir --entry=forward --database=db.jsonl\n");
+  if (!entry.empty() && numSamples) {
+    llvm::errs() << "tcl-run: --samples cannot be combined with --entry\n";
+    return 1;
+  }
+  if (entry.empty() && (!database.empty() || !inputsDir.empty() ||
+                        !outputFile.empty())) {
+    llvm::errs() << "tcl-run: --database, --inputs and --output need "
+                    "--entry\n";
+    return 1;
+  }
 
   llvm::Expected<Target> target = Target::parse(targetSpelling);
   if (!target) {
@@ -128,6 +280,7 @@ int main(int argc, char **argv) {
   }
   Platform platform = Platform::host(*target);
 
+  registerTCLPasses();
   mlir::DialectRegistry registry;
   registerTCLDialects(registry);
   mlir::MLIRContext context(registry);
@@ -144,22 +297,6 @@ int main(int argc, char **argv) {
       mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
   if (!module) {
     llvm::errs() << "tcl-run: cannot parse '" << inputFile << "'\n";
-    return 1;
-  }
-
-  llvm::SmallVector<Task> tasks = findTasks(*module);
-  std::vector<Workload> workloads;
-  for (const Workload &w : groupWorkloads(tasks)) {
-    bool matches = filter.empty() || llvm::StringRef(w.task->key).contains(filter) ||
-                   llvm::any_of(w.functions, [](const std::string &f) {
-                     return llvm::StringRef(f).contains(filter);
-                   });
-    if (matches)
-      workloads.push_back(w);
-  }
-  if (workloads.empty()) {
-    llvm::errs() << "tcl-run: no tasks in '" << inputFile << "'"
-                 << (filter.empty() ? "" : " matching --filter") << "\n";
     return 1;
   }
 
@@ -180,6 +317,24 @@ int main(int argc, char **argv) {
   runnerOptions.timeoutSeconds = timeoutSeconds;
   runnerOptions.minRepeats = minRepeats;
   runnerOptions.warmup = warmup;
+  if (!entry.empty())
+    return runWholeModule(*module, *target, platform, builder, runnerOptions);
+
+  llvm::SmallVector<Task> tasks = findTasks(*module);
+  std::vector<Workload> workloads;
+  for (const Workload &w : groupWorkloads(tasks)) {
+    bool matches = filter.empty() || llvm::StringRef(w.task->key).contains(filter) ||
+                   llvm::any_of(w.functions, [](const std::string &f) {
+                     return llvm::StringRef(f).contains(filter);
+                   });
+    if (matches)
+      workloads.push_back(w);
+  }
+  if (workloads.empty()) {
+    llvm::errs() << "tcl-run: no tasks in '" << inputFile << "'"
+                 << (filter.empty() ? "" : " matching --filter") << "\n";
+    return 1;
+  }
 
   llvm::errs() << "tcl-run: " << workloads.size() << " workloads ("
                << tasks.size() << " tasks) on " << platform.id() << ", "

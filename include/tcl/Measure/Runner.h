@@ -16,6 +16,7 @@
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <string>
 
 namespace tcl {
 
@@ -42,6 +43,14 @@ struct RunnerOptions {
   uint64_t seed = 0;
   /// OMP_NUM_THREADS of the child process.
   unsigned threads = 1;
+  /// Directory holding one NumPy file `arg<i>.npy` per kernel argument i
+  /// (C order, exactly the argument's shape and element type; see Npy.h),
+  /// used instead of seeded random values. Empty: random inputs. A missing
+  /// or mismatching file makes the run a RuntimeError naming the file.
+  std::string inputDirectory;
+  /// When not empty, the child writes the output of its first call here as
+  /// a `.npy` file (written completely or not at all).
+  std::string outputPath;
 };
 
 /// Runs kernels built by tcl::Builder that follow a KernelSignature.
@@ -51,10 +60,11 @@ struct RunnerOptions {
 /// calls the kernel once and compares its output with the reference, then
 /// re-initializes the arguments and times `warmup` + N calls. The kernel is
 /// called through its C interface `_mlir_ciface_<name>`, one pointer to a
-/// ranked, row-major memref descriptor per argument (at most 16); a kernel
-/// with one more parameter than the signature has arguments returns its
-/// result through that trailing out-parameter, otherwise the result is
-/// written in place into argument `resultArg`.
+/// ranked, row-major memref descriptor per argument (any number of them,
+/// called through libffi); a kernel with one more parameter than the
+/// signature has arguments returns its result through that trailing
+/// out-parameter, otherwise the result is written in place into argument
+/// `resultArg`. The output's shape and type are KernelSignature::getResult().
 class Runner {
 public:
   Runner(KernelSignature signature, RunnerOptions options = {});

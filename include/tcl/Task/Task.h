@@ -12,10 +12,13 @@
 #ifndef TCL_TASK_TASK_H
 #define TCL_TASK_TASK_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/Error.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -95,12 +98,26 @@ struct TensorSpec {
 
 /// Calling convention of a task kernel `@kernel`: one ranked tensor argument
 /// per input and per destination; the result is written in place into
-/// argument `resultArg` (the root's destination).
+/// argument `resultArg` (the root's destination). A function that returns a
+/// new tensor instead (e.g. a whole network's `@forward`) has `result` set;
+/// `resultArg` is then unused.
 struct KernelSignature {
   std::string name = "kernel";
   llvm::SmallVector<TensorSpec> args;
   unsigned resultArg = 0;
+  std::optional<TensorSpec> result;
+
+  /// The shape and type of the output: `*result` or `args[resultArg]`.
+  const TensorSpec &getResult() const {
+    return result ? *result : args[resultArg];
+  }
 };
+
+/// The signature of `func`, a function whose arguments are statically
+/// shaped tensors and which returns one statically shaped tensor (e.g. the
+/// `@forward` of an imported network). Fails with a message naming the
+/// function and the offending argument or result otherwise.
+llvm::Expected<KernelSignature> getFunctionSignature(mlir::func::FuncOp func);
 
 /// A standalone module holding one task as `func.func @kernel`, with the
 /// anchor still carrying `tcl.task` so schedules match it.

@@ -106,6 +106,21 @@ def TCLApplyBest : Pass<"tcl-apply-best", "mlir::ModuleOp"> {
   ];
 }
 
+def TCLPreprocess : Pass<"tcl-preprocess", "mlir::ModuleOp"> {
+  let summary = "Bring an imported network to fused Linalg on tensors";
+  let description = [{
+    Prepares the output of TCL's ONNX importer (`python -m tcl.onnx_import`,
+    Linalg on tensors with weights as function arguments) for
+    `--tcl-extract-tasks`: fuses chains of elementwise `linalg.generic` ops
+    (upstream `--linalg-fuse-elementwise-ops`, e.g. a folded batch norm's
+    bias add with the ReLU after it), then canonicalizes and removes common
+    subexpressions. Named anchors (convolutions, matmuls, pooling) are left
+    as they are, so their elementwise consumers are fused into their task by
+    `--tcl-extract-tasks`.
+    Example: `tcl-opt resnet50.mlir --tcl-preprocess --tcl-extract-tasks`.
+  }];
+}
+
 def TCLLowerToCPU : Pass<"tcl-lower-to-cpu", "mlir::ModuleOp"> {
   let summary = "Lower scheduled Linalg/vector IR on tensors to the LLVM dialect";
   let description = [{
