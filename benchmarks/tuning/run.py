@@ -6,8 +6,11 @@ Runs, in one go (2 threads by default):
      with the random cost model: best GFLOP/s vs LibTorch mm (OpenBLAS), and
      the trials each needed to reach the random model's final best latency;
   2. the distinct ResNet-50 conv layers of examples/resnet50_bert_layers.mlir
-     with --conv-trials (default 2000): per-layer tuned vs default latency and
-     the weighted sum.
+     with --conv-trials (default 2000): per-layer tuned vs default latency,
+     vs LibTorch conv2d on the same shapes (python3-torch, same threads), and
+     the weighted sums.
+With --reuse, existing databases in --out are kept and tcl-tune resumes from
+them (a finished run then only re-measures defaults and LibTorch).
 Writes out/results.json, out/results.md and out/curve.png (best latency vs
 trials, when matplotlib is installed: apt-get install python3-matplotlib).
 """
@@ -45,6 +48,63 @@ def resnet_convs(examples: Path) -> str:
     keep = [f.rstrip() + "\n" for f in funcs
             if re.match(r"func\.func @resnet50_\w*(conv|downsample)", f)]
     return "\n".join(keep)
+
+
+CONV_RE = re.compile(
+    r"linalg\.conv_2d_nhwc_hwcf \{dilations = dense<(\d+)> : tensor<2xi64>, "
+    r"strides = dense<(\d+)> : tensor<2xi64>\} ins\(%\w+, %\w+ : "
+    r"tensor<1x(\d+)x(\d+)x(\d+)xf32>, tensor<(\d+)x(\d+)x(\d+)x(\d+)xf32>\)")
+
+
+def conv_layers(mlir: str) -> dict[str, dict[str, int]]:
+    """Function name -> shape of its conv_2d_nhwc_hwcf (input pre-padded)."""
+    layers = {}
+    for func in re.split(r"\n(?=func\.func @)", mlir):
+        name = re.match(r"func\.func @(\w+)", func)
+        conv = CONV_RE.search(func)
+        if name and conv:
+            d, s, h, w, c, kh, kw, _, f = (int(x) for x in conv.groups())
+            layers[name[1]] = {"dilation": d, "stride": s, "h": h, "w": w,
+                               "c": c, "kh": kh, "kw": kw, "f": f}
+    return layers
+
+
+def task_keys(tcl_opt: Path, mlir: Path) -> dict[str, str]:
+    """Function name -> workload key of its (single) task."""
+    out = subprocess.run([str(tcl_opt), str(mlir), "--tcl-extract-tasks"],
+                         check=True, stdout=subprocess.PIPE, text=True).stdout
+    keys = {}
+    for func in re.split(r"\n\s*(?=func\.func @)", out):
+        name = re.match(r"func\.func @(\w+)", func.strip())
+        key = re.search(r'tcl\.task = "(\w+)"', func)
+        if name and key:
+            keys[name[1]] = key[1]
+    return keys
+
+
+def torch_conv_seconds(layer: dict[str, int], threads: int,
+                       min_time: float = 0.2, min_repeats: int = 5) -> float:
+    """Median latency of torch.nn.functional.conv2d on `layer` (NCHW, the
+    input already padded, padding 0: the computation of the TCL task)."""
+    import time
+    import torch
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    x = torch.randn(1, layer["c"], layer["h"], layer["w"])
+    w = torch.randn(layer["f"], layer["c"], layer["kh"], layer["kw"])
+    with torch.no_grad():
+        def call():
+            torch.nn.functional.conv2d(x, w, stride=layer["stride"],
+                                       dilation=layer["dilation"])
+        for _ in range(3):
+            call()
+        samples: list[float] = []
+        while sum(samples) < min_time or len(samples) < min_repeats:
+            start = time.perf_counter()
+            call()
+            samples.append(time.perf_counter() - start)
+    samples.sort()
+    return samples[len(samples) // 2]
 
 
 def run(cmd: list[str], log: Path) -> str:
@@ -105,6 +165,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--conv-trials", type=int, default=2000,
                    help="budget for the ResNet-50 conv layers (default 2000)")
     p.add_argument("--skip-convs", action="store_true")
+    p.add_argument("--reuse", action="store_true",
+                   help="keep existing databases in --out and resume from "
+                        "them instead of starting over")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
 
@@ -120,7 +183,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     mm.write_text(MATMUL, "utf-8")
     for model in ("xgb", "random"):
         db = args.out / f"matmul_{model}.jsonl"
-        if db.exists():
+        if db.exists() and not args.reuse:
             db.unlink()
         cmd = [str(binary / "tcl-tune"), str(mm), f"--target={target}",
                f"--trials={args.trials}", f"--cost-model={model}",
@@ -149,7 +212,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         convs.write_text(resnet_convs(REPO / "examples" /
                                       "resnet50_bert_layers.mlir"), "utf-8")
         db = args.out / "resnet50_convs.jsonl"
-        if db.exists():
+        if db.exists() and not args.reuse:
             db.unlink()
         cmd = [str(binary / "tcl-tune"), str(convs), f"--target={target}",
                f"--trials={args.conv_trials}", f"--database={db}",
@@ -157,10 +220,24 @@ def main(argv: Optional[list[str]] = None) -> int:
         result["commands"].append(" ".join(cmd))
         stdout = run(cmd, args.out / "resnet50_convs.log")
         rows = parse_table(stdout)
+        # LibTorch conv2d on each layer's shape, joined by workload key.
+        layers = conv_layers(convs.read_text("utf-8"))
+        keys = task_keys(binary / "tcl-opt", convs)
+        torch_ms = {}
+        for name, layer in layers.items():
+            if name in keys and keys[name] not in torch_ms:
+                torch_ms[keys[name]] = torch_conv_seconds(
+                    layer, args.threads) * 1e3
+                print(f"LibTorch {name}: {torch_ms[keys[name]]:.4f} ms",
+                      file=sys.stderr, flush=True)
+        for row in rows:
+            row["torch_ms"] = torch_ms.get(row["key"])
         m = re.search(r"default ([\d.]+) ms, tuned ([\d.]+) ms, speedup "
                       r"([\d.]+)x", stdout)
         result["resnet50_convs"] = {
             "rows": rows, "curve_s": curve(db),
+            "weighted_torch_ms": sum(r["weight"] * r["torch_ms"]
+                                     for r in rows if r["torch_ms"]),
             "weighted_default_ms": float(m[1]) if m else None,
             "weighted_tuned_ms": float(m[2]) if m else None,
             "speedup": float(m[3]) if m else None}
@@ -191,14 +268,24 @@ def write_markdown(r: dict[str, Any], path: Path) -> None:
         c = r["resnet50_convs"]
         lines += ["", "## ResNet-50 conv layers", "",
                   "| workload | weight | MFLOP | trials | default ms | "
-                  "tuned ms | speedup |", "|---|---:|---:|---:|---:|---:|---:|"]
+                  "tuned ms | speedup | LibTorch ms | tuned vs LibTorch |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for row in c["rows"]:
+            t = row.get("torch_ms")
+            vs = f"{t / row['tuned_ms']:.2f}x" if t and row["tuned_ms"] else "-"
             lines.append(f"| {row['key']} | {row['weight']} | {row['mflop']} | "
                          f"{row['trials']} | {row['default_ms']} | "
-                         f"{row['tuned_ms']} | {row['speedup']}x |")
+                         f"{row['tuned_ms']} | {row['speedup']}x | "
+                         f"{t:.4f} | {vs} |" if t else
+                         f"| {row['key']} | {row['weight']} | {row['mflop']} | "
+                         f"{row['trials']} | {row['default_ms']} | "
+                         f"{row['tuned_ms']} | {row['speedup']}x | - | - |")
         lines.append(f"\nWeighted sum: default {c['weighted_default_ms']} ms, "
                      f"tuned {c['weighted_tuned_ms']} ms "
-                     f"({c['speedup']}x).")
+                     f"({c['speedup']}x); LibTorch conv2d "
+                     f"{c['weighted_torch_ms']:.3f} ms (tuned is "
+                     f"{c['weighted_torch_ms'] / c['weighted_tuned_ms']:.2f}x "
+                     "LibTorch's speed).")
     lines += ["", "## Commands", ""] + ["    " + c for c in r["commands"]]
     path.write_text("\n".join(lines) + "\n", "utf-8")
 
