@@ -17,5 +17,19 @@ llvm_config.with_system_environment(["HOME", "TMPDIR"])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.use_default_substitutions()
 llvm_config.add_tool_substitutions(
-    ["tcl-opt", "tcl-run", "tcl-tune"], [config.tcl_tools_dir, config.llvm_tools_dir])
+    ["tcl-opt", "tcl-run", "tcl-tune", "tcl-dataset"], [config.tcl_tools_dir, config.llvm_tools_dir])
 llvm_config.add_tool_substitutions(["mlir-opt"], [config.llvm_tools_dir])
+
+# %python runs /usr/bin/python3 (Debian's, with python3-onnx/-torch) on the
+# repository's python/ package; `onnx` and `torch` are features for REQUIRES.
+import subprocess
+
+_python = "/usr/bin/python3"
+_pythonpath = os.path.join(os.path.dirname(config.test_source_root), "python")
+config.substitutions.append(
+    ("%python", f"env PYTHONPATH={_pythonpath} {_python}"))
+for _module in ("onnx", "torch"):
+    if subprocess.run([_python, "-c", f"import {_module}"],
+                      stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL).returncode == 0:
+        config.available_features.add(_module)

@@ -85,3 +85,28 @@ std::vector<Trial> TaskMeasurer::measure(llvm::ArrayRef<Schedule> schedules,
   }
   return trials;
 }
+
+MeasureRecord TaskMeasurer::makeRecord(const Trial &trial,
+                                       llvm::StringRef platformId,
+                                       uint64_t seed) const {
+  MeasureRecord rec;
+  rec.workloadKey = space.getWorkloadKey().str();
+  rec.platform = platformId.str();
+  rec.target = builder.getTarget().str();
+  rec.knobs = space.toKnobMap(trial.schedule);
+  bool built = trial.build.ok();
+  rec.error =
+      stringifyErrorCode(built ? trial.measure.error : trial.build.error).str();
+  rec.message = built ? trial.measure.message : trial.build.message;
+  if (rec.message.size() > 4000)
+    rec.message.resize(4000);
+  rec.latencies = trial.measure.latencies;
+  rec.medianSeconds = trial.measure.medianSeconds;
+  rec.minSeconds = trial.measure.minSeconds;
+  rec.seed = seed;
+  rec.buildSeconds = trial.build.buildSeconds;
+  rec.runSeconds = trial.measure.runSeconds;
+  rec.timestamp = currentTimestamp();
+  rec.version = getTCLVersion().str();
+  return rec;
+}

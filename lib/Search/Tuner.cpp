@@ -201,24 +201,8 @@ tcl::tuneModule(mlir::ModuleOp module, const TuneOptions &options) {
       // A measurement cut short by Ctrl-C is not a result.
       if (interrupted())
         return;
-      MeasureRecord rec;
-      rec.workloadKey = state.result.key;
-      rec.platform = platformId;
-      rec.target = options.target.str();
-      rec.knobs = space.toKnobMap(t.schedule);
-      ErrorCode error = t.build.ok() ? t.measure.error : t.build.error;
-      rec.error = stringifyErrorCode(error).str();
-      rec.message = t.build.ok() ? t.measure.message : t.build.message;
-      if (rec.message.size() > 4000)
-        rec.message.resize(4000);
-      rec.latencies = t.measure.latencies;
-      rec.medianSeconds = t.measure.medianSeconds;
-      rec.minSeconds = t.measure.minSeconds;
-      rec.seed = options.seed;
-      rec.buildSeconds = t.build.buildSeconds;
-      rec.runSeconds = t.measure.runSeconds;
-      rec.timestamp = currentTimestamp();
-      rec.version = getTCLVersion().str();
+      MeasureRecord rec =
+          state.measurer->makeRecord(t, platformId, options.seed);
       if (llvm::Error err = db->append(rec)) {
         if (log)
           *log << "\ntcl: error: " << llvm::toString(std::move(err)) << "\n";

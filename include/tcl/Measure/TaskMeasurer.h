@@ -10,6 +10,7 @@
 #ifndef TCL_MEASURE_TASKMEASURER_H
 #define TCL_MEASURE_TASKMEASURER_H
 
+#include "tcl/Database/Record.h"
 #include "tcl/Measure/Builder.h"
 #include "tcl/Measure/Measure.h"
 #include "tcl/Measure/Runner.h"
@@ -55,6 +56,13 @@ public:
   /// one serially. Results are in input order; failures are error codes.
   std::vector<Trial> measure(llvm::ArrayRef<Schedule> schedules,
                              Progress progress = nullptr);
+
+  /// The measure record of `trial` (a result of measure()) for the
+  /// database: knobs, error code and message (cut to 4000 characters),
+  /// latencies, build and run time, timestamp and TCL version.
+  /// `platformId` is tcl::Platform::id() of the builder's target.
+  MeasureRecord makeRecord(const Trial &trial, llvm::StringRef platformId,
+                           uint64_t seed) const;
 
   const SearchSpace &getSpace() const { return space; }
   const KernelSignature &getSignature() const { return signature; }

@@ -1,0 +1,104 @@
+//===- Dataset.h - Collect measured programs for cost models ---*- C++ -*-===//
+//
+// Dataset collection as in TenSet (Zheng et al., NeurIPS'21 datasets track,
+// section 3): for every distinct task of a set of networks, measure a fixed
+// number of random programs (schedules sampled uniformly from the task's
+// search space, seeded, de-duplicated) on one platform and append them as
+// measure records to a database. Collection is resumable: programs already
+// in the database for the platform count towards the target and are not
+// measured again, and the seeded sample sequence is the same on every run,
+// so an interrupted collection continues where it stopped.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TCL_DATASET_DATASET_H
+#define TCL_DATASET_DATASET_H
+
+#include "tcl/Measure/Runner.h"
+#include "tcl/Target/Target.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <atomic>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tcl {
+
+/// One network whose tasks go into the dataset.
+struct DatasetNetwork {
+  /// Name in the manifest, e.g. "resnet50" (the file stem for tcl-dataset).
+  std::string name;
+  mlir::ModuleOp module;
+};
+
+struct DatasetOptions {
+  Target target;
+  /// Measure records per workload on the platform, earlier ones included.
+  /// Fewer are measured when the search space has fewer distinct schedules.
+  unsigned programsPerTask = 128;
+  /// JSON Lines database (created if absent, appended to).
+  std::string databasePath;
+  /// Manifest JSON, rewritten after every workload (empty: none).
+  std::string manifestPath;
+  /// Directory for built shared objects (empty: a new temporary directory).
+  std::string workDir;
+  /// Seed of schedule sampling; recorded in every record.
+  uint64_t seed = 0;
+  /// Programs built in parallel and then measured, per step.
+  unsigned batchSize = 32;
+  /// Parallel builds (0: all cores).
+  unsigned jobs = 0;
+  RunnerOptions runner;
+  /// Only workloads whose key contains this string (empty: all).
+  std::string filter;
+  /// Progress output (a live line on a terminal); null for none.
+  llvm::raw_ostream *log = nullptr;
+  /// Set (e.g. by a SIGINT handler) to stop after the current measurement.
+  const std::atomic<bool> *interrupted = nullptr;
+};
+
+/// What the dataset holds for one distinct workload.
+struct DatasetTask {
+  std::string key;
+  std::string kind;
+  int64_t flops = 0;
+  /// Network name -> how often the workload runs per execution of it.
+  std::map<std::string, int64_t> networks;
+  /// Records of the platform in the database (earlier runs included), and
+  /// how many of them are successful measurements.
+  unsigned records = 0;
+  unsigned ok = 0;
+  /// Records added by this run.
+  unsigned added = 0;
+  /// Why no program of the workload could be measured, if so.
+  std::string skipped;
+};
+
+/// Collects the dataset of `networks` (see the file comment). Each distinct
+/// workload (tcl::groupWorkloads across all networks) gets
+/// `programsPerTask` records: its default schedule first, then uniform
+/// random schedules from a generator seeded with `seed` and the workload
+/// key. Errors (unreadable database, no tasks, programsPerTask = 0) name the
+/// problem; failing programs are records with an error code, and a task that
+/// cannot be prepared is reported in DatasetTask::skipped.
+llvm::Expected<std::vector<DatasetTask>>
+collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
+               const DatasetOptions &options);
+
+/// The manifest: platform fingerprint (tcl::Platform::toJSON), target, TCL
+/// version, seed, programs per task, networks, and per workload its key,
+/// kind, FLOPs, networks with weights and record counts. Written to a
+/// temporary file and renamed, so `path` is always complete.
+llvm::Error writeManifest(llvm::StringRef path,
+                          llvm::ArrayRef<DatasetTask> tasks,
+                          llvm::ArrayRef<std::string> networkNames,
+                          const DatasetOptions &options);
+
+} // namespace tcl
+
+#endif // TCL_DATASET_DATASET_H

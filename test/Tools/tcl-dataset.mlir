@@ -1,0 +1,60 @@
+// RUN: rm -f %t.jsonl %t.jsonl.manifest.json
+// RUN: tcl-dataset %s --target=cpu,threads=1 --programs=4 --batch=3 --database=%t.jsonl --min-repeat-seconds=0.001 2>&1 | FileCheck %s
+// RUN: grep -c '"type":"measure"' %t.jsonl | FileCheck %s --check-prefix=COUNT4
+// RUN: grep -c '"type":"workload"' %t.jsonl | FileCheck %s --check-prefix=WORKLOADS
+// RUN: FileCheck %s --check-prefix=MANIFEST < %t.jsonl.manifest.json
+// A second run with a larger target measures only the difference, and none
+// of the earlier programs again.
+// RUN: tcl-dataset %s --target=cpu,threads=1 --programs=6 --database=%t.jsonl --min-repeat-seconds=0.001 2>&1 | FileCheck %s --check-prefix=RESUME
+// RUN: grep -c '"type":"measure"' %t.jsonl | FileCheck %s --check-prefix=COUNT6
+// RUN: grep '"type":"measure"' %t.jsonl | sed 's/.*"knobs":\({[^}]*}\).*"workload":"\([^"]*\)".*/\2 \1/' > %t.programs
+// RUN: grep -c '^matmul_[0-9a-f]* {"' %t.programs | FileCheck %s --check-prefix=SIX
+// RUN: sort %t.programs | uniq -d | count 0
+// Bad input.
+// RUN: not tcl-dataset %s --programs=0 --database=%t.jsonl 2>&1 | FileCheck %s --check-prefix=ZERO
+// RUN: not tcl-dataset %s.missing --database=%t.jsonl 2>&1 | FileCheck %s --check-prefix=MISSING
+
+// CHECK: tcl-dataset: 2 workloads from 1 networks on cpu:avx512,threads=1@{{.*}}, 4 programs each; 8 to measure
+// CHECK: tcl-dataset: 2 tasks, 8 records (8 ok, 8 new), 0 tasks skipped
+
+// COUNT4: 8
+// COUNT6: 12
+// SIX: 6
+// WORKLOADS: 2
+
+// MANIFEST: "networks": [
+// MANIFEST-NEXT: "tcl-dataset"
+// MANIFEST: "num_records": 8
+// MANIFEST: "num_tasks": 2
+// MANIFEST: "cpu_model":
+// MANIFEST: "programs_per_task": 4
+// MANIFEST: "flops": 196608
+// MANIFEST-NEXT: "key": "matmul_
+// MANIFEST-NEXT: "kind": "matmul"
+// MANIFEST-NEXT: "networks": {
+// MANIFEST-NEXT: "tcl-dataset": 3
+
+// RESUME: 6 programs each; 4 to measure
+// RESUME: 2 tasks, 12 records (12 ok, 4 new)
+
+// ZERO: tcl-dataset: --programs must be positive
+// MISSING: tcl-dataset: {{.*}}missing{{.*}}
+
+// @dense runs three times per network execution (tcl.weight), @bias once.
+func.func @dense(%a: tensor<32x64xf32>, %b: tensor<64x48xf32>) -> tensor<32x48xf32> attributes {tcl.weight = 3 : i64} {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<32x48xf32>
+  %fill = linalg.fill ins(%zero : f32) outs(%e : tensor<32x48xf32>) -> tensor<32x48xf32>
+  %mm = linalg.matmul ins(%a, %b : tensor<32x64xf32>, tensor<64x48xf32>) outs(%fill : tensor<32x48xf32>) -> tensor<32x48xf32>
+  return %mm : tensor<32x48xf32>
+}
+
+func.func @bias(%a: tensor<32x48xf32>, %b: tensor<48xf32>) -> tensor<32x48xf32> {
+  %e = tensor.empty() : tensor<32x48xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%a, %b : tensor<32x48xf32>, tensor<48xf32>) outs(%e : tensor<32x48xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %s = arith.addf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<32x48xf32>
+  return %r : tensor<32x48xf32>
+}

@@ -1,0 +1,177 @@
+//===- tcl-dataset.cpp - Measure random programs of many tasks ------------===//
+//
+// Collects a cost-model dataset (TenSet style): for every distinct task of
+// the given MLIR files, N random programs measured on one platform, appended
+// to a database, with a manifest describing what is in it. Resumable.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tcl/Dataset/Dataset.h"
+#include "tcl/Transforms/Passes.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <csignal>
+
+using namespace tcl;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("tcl-dataset options");
+static cl::list<std::string> inputFiles(cl::Positional, cl::OneOrMore,
+                                        cl::desc("<network .mlir files>"),
+                                        cl::cat(category));
+static cl::opt<std::string>
+    targetSpelling("target", cl::init("cpu"),
+                   cl::desc("Target: cpu[:avx512|avx2|sse4.2][,threads=N] "
+                            "(default: host CPU, all cores)"),
+                   cl::cat(category));
+static cl::opt<unsigned>
+    programs("programs", cl::init(128),
+             cl::desc("Measured programs per task on the platform, earlier "
+                      "runs included (default 128)"),
+             cl::cat(category));
+static cl::opt<std::string>
+    database("database", cl::Required,
+             cl::desc("JSON Lines database: created if absent, appended to, "
+                      "resumed from (required)"),
+             cl::cat(category));
+static cl::opt<std::string>
+    manifest("manifest", cl::init(""),
+             cl::desc("Manifest JSON (default: <database>.manifest.json)"),
+             cl::cat(category));
+static cl::opt<uint64_t> seed("seed", cl::init(0),
+                              cl::desc("Seed of schedule sampling and inputs"),
+                              cl::cat(category));
+static cl::opt<unsigned>
+    batch("batch", cl::init(32),
+          cl::desc("Programs built in parallel, then measured, per step"),
+          cl::cat(category));
+static cl::opt<std::string>
+    filter("filter", cl::init(""),
+           cl::desc("Only tasks whose workload key contains this string"),
+           cl::cat(category));
+static cl::opt<std::string>
+    workDir("work-dir", cl::init(""),
+            cl::desc("Directory for built programs (default: temporary)"),
+            cl::cat(category));
+static cl::opt<unsigned> jobs("jobs", cl::init(0),
+                              cl::desc("Parallel builds (default: all cores)"),
+                              cl::cat(category));
+static cl::opt<double>
+    minRepeatSeconds("min-repeat-seconds", cl::init(0.05),
+                     cl::desc("Time each program for at least this long"),
+                     cl::cat(category));
+static cl::opt<unsigned>
+    maxRepeats("max-repeats", cl::init(32),
+               cl::desc("Time each program at most this many times (keeps "
+                        "records of tiny kernels small; default 32)"),
+               cl::cat(category));
+static cl::opt<double>
+    timeoutSeconds("timeout", cl::init(10),
+                   cl::desc("Kill a program's run after this many seconds"),
+                   cl::cat(category));
+
+static std::atomic<bool> interrupted{false};
+
+extern "C" void onDatasetInterrupt(int) { interrupted.store(true); }
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "tcl-dataset: measure random programs of every task of some networks\n\n"
+      "For each distinct task (workload) of the given MLIR files, samples\n"
+      "--programs schedules of its search space (seeded, de-duplicated,\n"
+      "the default schedule first), builds, checks and times them on the\n"
+      "target and appends the measure records to --database. Programs that\n"
+      "are already in the database for this platform count and are not\n"
+      "measured again, so an interrupted run (Ctrl-C, kill) continues where\n"
+      "it stopped. A manifest (platform fingerprint, tasks with their\n"
+      "networks and weights, record counts, TCL version) is rewritten after\n"
+      "every task.\n\n"
+      "Example: tcl-dataset examples/networks/*.mlir --programs=128 "
+      "--target=cpu,threads=2 --database=data/cpu.jsonl\n");
+
+  registerTCLPasses();
+  auto fail = [](const llvm::Twine &msg) {
+    llvm::errs() << "tcl-dataset: " << msg << "\n";
+    return 1;
+  };
+  llvm::Expected<Target> target = Target::parse(targetSpelling);
+  if (!target)
+    return fail(llvm::toString(target.takeError()));
+  if (programs == 0)
+    return fail("--programs must be positive");
+
+  mlir::DialectRegistry registry;
+  registerTCLDialects(registry);
+  mlir::MLIRContext context(registry);
+  llvm::SourceMgr sourceMgr;
+  mlir::SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+  std::vector<mlir::OwningOpRef<mlir::ModuleOp>> modules;
+  std::vector<DatasetNetwork> networks;
+  for (const std::string &path : inputFiles) {
+    std::string error;
+    auto file = mlir::openInputFile(path, &error);
+    if (!file)
+      return fail(error);
+    sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    mlir::OwningOpRef<mlir::ModuleOp> module =
+        mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+    if (!module)
+      return fail("cannot parse '" + path + "'");
+    networks.push_back({llvm::sys::path::stem(path).str(), *module});
+    modules.push_back(std::move(module));
+  }
+
+  DatasetOptions options;
+  options.target = *target;
+  options.programsPerTask = programs;
+  options.databasePath = database;
+  options.manifestPath =
+      manifest.empty() ? database + ".manifest.json" : manifest.getValue();
+  options.workDir = workDir;
+  options.seed = seed;
+  options.batchSize = std::max(1u, batch.getValue());
+  options.jobs = jobs;
+  options.filter = filter;
+  options.runner.threads = target->threads;
+  options.runner.seed = seed;
+  options.runner.warmup = 0;
+  options.runner.minRepeats = 1;
+  options.runner.minRepeatSeconds = minRepeatSeconds;
+  options.runner.maxRepeats = std::max(1u, maxRepeats.getValue());
+  options.runner.timeoutSeconds = timeoutSeconds;
+  options.log = &llvm::errs();
+  options.interrupted = &interrupted;
+  std::signal(SIGINT, onDatasetInterrupt);
+  std::signal(SIGTERM, onDatasetInterrupt);
+  llvm::Expected<std::vector<DatasetTask>> tasks =
+      collectDataset(networks, options);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  if (!tasks)
+    return fail(llvm::toString(tasks.takeError()));
+
+  unsigned records = 0, ok = 0, added = 0, skipped = 0;
+  for (const DatasetTask &t : *tasks) {
+    records += t.records;
+    ok += t.ok;
+    added += t.added;
+    skipped += !t.skipped.empty();
+  }
+  llvm::outs() << llvm::format(
+      "tcl-dataset: %zu tasks, %u records (%u ok, %u new), %u tasks "
+      "skipped; manifest %s\n",
+      tasks->size(), records, ok, added, skipped,
+      options.manifestPath.c_str());
+  return interrupted ? 130 : 0;
+}
