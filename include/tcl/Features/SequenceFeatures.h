@@ -1,0 +1,101 @@
+//===- SequenceFeatures.h - Primitive-sequence features --------*- C++ -*-===//
+//
+// The input of the sequence cost models (TLP, ASPLOS'23, sec. 4.1; TCL's
+// Mamba model): a schedule as the sequence of transform ops it applies, one
+// token per op, in program order, each with its resolved parameters.
+//
+// Token layout (kNumTokenFeatures floats, log-scaled as log2(1 + x)):
+//   [0, kNumPrimitiveKinds)        one-hot primitive kind (the op name, with
+//                                  the lowering strategy for
+//                                  `vector.lower_contraction`; see
+//                                  getPrimitiveKinds())
+//   kTokenDepth                    nesting depth of the op in the schedule
+//   kTokenSelected                 for `tune.alternatives`: the selected
+//                                  region index (raw, not log-scaled)
+//   kTokenInterchanged             1 if the op has a non-identity
+//                                  `interchange`
+//   kTokenNumSizes                 number of tile / vector sizes
+//   kTokenSizeBegin + 3 * i + {0,1,2} for the i-th of at most kMaxTokenSizes
+//                                  sizes: log2(1 + size), log2(1 + extent of
+//                                  the anchor loop it tiles) and
+//                                  log2(1 + ceil(extent / size)) (tiles);
+//                                  0 for untiled (size 0) entries and where
+//                                  the loop is unknown.
+// Ops inside a non-selected region of `tune.alternatives` are not part of the
+// sequence. Sequences longer than the model's maximum are cropped at the end
+// and shorter ones padded with zero tokens (mask 0).
+//
+// The workload embedding paired with the sequence is the task embedding of
+// tcl::StatementFeatureExtractor (kNumTaskFeatures values).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TCL_FEATURES_SEQUENCEFEATURES_H
+#define TCL_FEATURES_SEQUENCEFEATURES_H
+
+#include "tcl/Space/SearchSpace.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tcl {
+
+/// Version of the token layout; saved with every model trained on it. Bump
+/// it on any change of the meaning or order of a token feature or of the
+/// primitive vocabulary.
+inline constexpr unsigned kSequenceFeatureVersion = 1;
+
+/// Primitive kinds in the one-hot (the vocabulary; the last is "other").
+llvm::ArrayRef<std::string> getPrimitiveKinds();
+
+inline constexpr unsigned kNumPrimitiveKinds = 32;
+inline constexpr unsigned kMaxTokenSizes = 8;
+enum TokenFeature : unsigned {
+  kTokenDepth = kNumPrimitiveKinds,
+  kTokenSelected,
+  kTokenInterchanged,
+  kTokenNumSizes,
+  kTokenSizeBegin,
+  kNumTokenFeatures = kTokenSizeBegin + 3 * kMaxTokenSizes
+};
+
+/// Turns schedules of one space into token sequences. Creation parses the
+/// space's script once (in a private context) to learn which transform ops
+/// it applies and which knob feeds each of their parameters; extraction then
+/// only fills in knob values, and is safe to call from several threads.
+class SequenceFeatureExtractor {
+public:
+  /// Fails when the space's script does not parse (an internal error).
+  static llvm::Expected<SequenceFeatureExtractor>
+  create(const SearchSpace &space);
+
+  SequenceFeatureExtractor(SequenceFeatureExtractor &&);
+  SequenceFeatureExtractor &operator=(SequenceFeatureExtractor &&);
+  ~SequenceFeatureExtractor();
+
+  /// Number of tokens of `schedule` (before cropping).
+  unsigned getLength(const Schedule &schedule) const;
+
+  /// Writes the first min(length, maxLength) tokens of `schedule` to
+  /// `tokens` (maxLength x kNumTokenFeatures, row-major, zero-filled beyond
+  /// the sequence) and 1/0 to `mask` (maxLength). Returns the length before
+  /// cropping.
+  unsigned extract(const Schedule &schedule, unsigned maxLength, float *tokens,
+                   float *mask) const;
+
+  /// The primitive names of `schedule`, in order (for tests and debugging).
+  std::vector<std::string> describe(const Schedule &schedule) const;
+
+private:
+  struct Impl;
+  explicit SequenceFeatureExtractor(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl;
+};
+
+} // namespace tcl
+
+#endif // TCL_FEATURES_SEQUENCEFEATURES_H

@@ -1,0 +1,150 @@
+//===- SequenceFeaturesTest.cpp - Primitive-sequence features -------------===//
+
+#include "tcl/Features/SequenceFeatures.h"
+
+#include "TaskFixture.h"
+
+#include "mlir/Dialect/Transform/IR/TransformOps.h"
+
+#include <cmath>
+#include <random>
+
+using namespace tcl;
+
+namespace {
+
+/// matmul + bias + ReLU: a fused consumer, a fill, the interchange and the
+/// contraction-lowering alternatives.
+constexpr const char *kDense = R"mlir(
+func.func @dense(%a: tensor<128x256xf32>, %b: tensor<256x96xf32>,
+                 %bias: tensor<96xf32>) -> tensor<128x96xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<128x96xf32>
+  %fill = linalg.fill ins(%zero : f32) outs(%e : tensor<128x96xf32>) -> tensor<128x96xf32>
+  %mm = linalg.matmul ins(%a, %b : tensor<128x256xf32>, tensor<256x96xf32>)
+                      outs(%fill : tensor<128x96xf32>) -> tensor<128x96xf32>
+  %e2 = tensor.empty() : tensor<128x96xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%mm, %bias : tensor<128x96xf32>, tensor<96xf32>) outs(%e2 : tensor<128x96xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %s = arith.addf %x, %y : f32
+    %m = arith.maximumf %s, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<128x96xf32>
+  return %r : tensor<128x96xf32>
+}
+)mlir";
+
+class SequenceFeaturesTest : public TaskFixture {
+protected:
+  void SetUp() override {
+    setUpTask(kDense, "cpu:avx512,threads=2");
+    if (HasFatalFailure())
+      return;
+    llvm::Expected<SequenceFeatureExtractor> e =
+        SequenceFeatureExtractor::create(*space);
+    ASSERT_TRUE(static_cast<bool>(e)) << llvm::toString(e.takeError());
+    extractor = std::make_unique<SequenceFeatureExtractor>(std::move(*e));
+  }
+
+  /// Transform ops the printed schedule applies, counted by parsing it:
+  /// every op except knobs, yields and the sequences, and except ops in
+  /// non-selected regions of tune.alternatives.
+  unsigned countAppliedOps(const Schedule &schedule) {
+    std::string script = space->printScript(schedule);
+    mlir::OwningOpRef<mlir::ModuleOp> parsed =
+        mlir::parseSourceString<mlir::ModuleOp>(script, &context);
+    EXPECT_TRUE(parsed);
+    if (!parsed)
+      return 0;
+    auto sequence = parsed->lookupSymbol<mlir::transform::NamedSequenceOp>(
+        ("tcl_" + space->getWorkloadKey()).str());
+    unsigned count = 0;
+    std::function<void(mlir::Operation *)> visit = [&](mlir::Operation *op) {
+      llvm::StringRef name = op->getName().getStringRef();
+      if (name == "transform.tune.knob")
+        return;
+      if (name != "transform.yield" && name != "transform.named_sequence")
+        ++count;
+      auto selected = op->getAttrOfType<mlir::IntegerAttr>("selected_region_attr");
+      for (auto [i, region] : llvm::enumerate(op->getRegions())) {
+        if (name == "transform.tune.alternatives" && selected &&
+            static_cast<int64_t>(i) != selected.getInt())
+          continue;
+        for (mlir::Block &block : region)
+          for (mlir::Operation &child : block)
+            visit(&child);
+      }
+    };
+    visit(sequence);
+    return count;
+  }
+
+  std::unique_ptr<SequenceFeatureExtractor> extractor;
+};
+
+TEST_F(SequenceFeaturesTest, OneTokenPerAppliedTransformOp) {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 20; ++i) {
+    Schedule s = i == 0 ? space->getDefault() : space->sample(rng);
+    EXPECT_EQ(extractor->getLength(s), countAppliedOps(s)) << "sample " << i;
+  }
+}
+
+TEST_F(SequenceFeaturesTest, TokensCarryKnobValuesAndLoopExtents) {
+  Schedule s = space->getDefault();
+  std::vector<std::string> names = extractor->describe(s);
+  auto forall = llvm::find(names, "structured.tile_using_forall");
+  ASSERT_NE(forall, names.end());
+  unsigned index = static_cast<unsigned>(forall - names.begin());
+
+  constexpr unsigned kMax = 96;
+  std::vector<float> tokens(kMax * kNumTokenFeatures), mask(kMax);
+  unsigned length = extractor->extract(s, kMax, tokens.data(), mask.data());
+  ASSERT_EQ(length, names.size());
+  ASSERT_LT(length, kMax);
+  EXPECT_EQ(mask[length - 1], 1.0f);
+  EXPECT_EQ(mask[length], 0.0f);
+  const float *t = tokens.data() + index * kNumTokenFeatures;
+  EXPECT_EQ(t[5], 1.0f) << "one-hot of structured.tile_using_forall";
+  // The thread tile of the consumer's output dim 0 (extent 128).
+  int64_t tile = s.values[space->findKnob("tile_par_0")];
+  EXPECT_FLOAT_EQ(t[kTokenSizeBegin], std::log2(1.0 + tile));
+  EXPECT_FLOAT_EQ(t[kTokenSizeBegin + 1], std::log2(129.0));
+  EXPECT_FLOAT_EQ(t[kTokenSizeBegin + 2],
+                  std::log2(1.0 + (128 + tile - 1) / tile));
+  // Padding tokens are all zero.
+  for (unsigned i = length * kNumTokenFeatures; i < tokens.size(); ++i)
+    ASSERT_EQ(tokens[i], 0.0f);
+}
+
+TEST_F(SequenceFeaturesTest, AlternativesChangeTheSequence) {
+  Schedule outer = space->getDefault();
+  int lowering = space->findKnob("contraction_lowering");
+  ASSERT_GE(lowering, 0);
+  outer.values[lowering] = 0;
+  Schedule dot = outer;
+  dot.values[lowering] = 1;
+  std::vector<std::string> a = extractor->describe(outer);
+  std::vector<std::string> b = extractor->describe(dot);
+  EXPECT_NE(llvm::find(a, "apply_patterns.vector.lower_contraction:outerproduct"),
+            a.end());
+  EXPECT_EQ(llvm::find(a, "apply_patterns.vector.lower_contraction:dot"),
+            a.end());
+  EXPECT_NE(llvm::find(b, "apply_patterns.vector.lower_contraction:dot"),
+            b.end());
+  EXPECT_EQ(llvm::count(a, "other"), 0) << "every primitive is in the vocabulary";
+}
+
+TEST_F(SequenceFeaturesTest, CroppingKeepsThePrefix) {
+  Schedule s = space->getDefault();
+  std::vector<float> full(64 * kNumTokenFeatures), fullMask(64);
+  std::vector<float> cropped(8 * kNumTokenFeatures), croppedMask(8);
+  unsigned n = extractor->extract(s, 64, full.data(), fullMask.data());
+  EXPECT_EQ(extractor->extract(s, 8, cropped.data(), croppedMask.data()), n);
+  for (unsigned i = 0; i < 8 * kNumTokenFeatures; ++i)
+    ASSERT_EQ(cropped[i], full[i]);
+  EXPECT_EQ(croppedMask[7], 1.0f);
+}
+} // namespace
