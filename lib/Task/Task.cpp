@@ -147,7 +147,10 @@ SmallVector<Task> tcl::findTasks(ModuleOp module) {
       while (current.hasOneUse()) {
         auto consumer =
             dyn_cast<linalg::LinalgOp>(*current.getUsers().begin());
-        if (!consumer || !isFusableConsumer(consumer, current) ||
+        // A consumer of two anchors (e.g. a residual add of two convs)
+        // belongs to the first one only.
+        if (!consumer || claimed.contains(consumer) ||
+            !isFusableConsumer(consumer, current) ||
             consumer.hasDynamicShape())
           break;
         task.consumers.push_back(consumer);

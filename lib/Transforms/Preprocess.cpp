@@ -9,6 +9,8 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -29,11 +31,36 @@ struct PreprocessPass : public tcl::impl::TCLPreprocessBase<PreprocessPass> {
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
     if (failed(runPipeline(pm, getOperation())))
-      signalPassFailure();
+      return signalPassFailure();
+    splitSharedFills(getOperation());
+  }
+
+  /// CSE merges identical `tensor.empty` + `linalg.fill` pairs, e.g. the
+  /// zero accumulators of two convolutions of the same shape. Each use gets
+  /// its own copy again, so that every task owns its fill (and fuses it)
+  /// and bufferization does not have to copy a shared accumulator.
+  static void splitSharedFills(ModuleOp module) {
+    SmallVector<linalg::FillOp> shared;
+    module.walk([&](linalg::FillOp fill) {
+      if (!fill->getResult(0).hasOneUse() && !fill->use_empty())
+        shared.push_back(fill);
+    });
+    OpBuilder b(module.getContext());
+    for (linalg::FillOp fill : shared) {
+      for (OpOperand &use : llvm::make_early_inc_range(
+               llvm::drop_begin(fill->getResult(0).getUses()))) {
+        b.setInsertionPoint(fill);
+        IRMapping mapping;
+        Value init = fill.getDpsInits()[0];
+        if (auto empty = init.getDefiningOp<tensor::EmptyOp>())
+          mapping.map(init, b.clone(*empty)->getResult(0));
+        use.set(b.clone(*fill, mapping)->getResult(0));
+      }
+    }
   }
 
   void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<linalg::LinalgDialect>();
+    registry.insert<linalg::LinalgDialect, tensor::TensorDialect>();
   }
 };
 } // namespace
