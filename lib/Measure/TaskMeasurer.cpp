@@ -2,6 +2,8 @@
 
 #include "tcl/Measure/TaskMeasurer.h"
 
+#include "llvm/Support/FileSystem.h"
+
 #include "mlir/IR/BuiltinOps.h"
 
 using namespace tcl;
@@ -79,6 +81,9 @@ std::vector<Trial> TaskMeasurer::measure(llvm::ArrayRef<Schedule> schedules,
   for (auto [schedule, build] : llvm::zip(schedules, builds)) {
     Trial trial{schedule, build, {}};
     trial.measure = runner.measure(build, flops);
+    // Long tuning and dataset runs build tens of thousands of candidates.
+    if (!build.libraryPath.empty())
+      llvm::sys::fs::remove(build.libraryPath);
     trials.push_back(std::move(trial));
     if (progress)
       progress(trials.back(), trials.size() - 1, schedules.size());

@@ -54,6 +54,8 @@ public:
 
   /// Builds `schedules` in parallel, then measures each successfully built
   /// one serially. Results are in input order; failures are error codes.
+  /// Each shared object is deleted once measured (Trial::build keeps its
+  /// path for the record only).
   std::vector<Trial> measure(llvm::ArrayRef<Schedule> schedules,
                              Progress progress = nullptr);
 
