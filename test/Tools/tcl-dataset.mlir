@@ -10,6 +10,10 @@
 // RUN: grep '"type":"measure"' %t.jsonl | sed 's/.*"knobs":\({[^}]*}\).*"workload":"\([^"]*\)".*/\2 \1/' > %t.programs
 // RUN: grep -c '^matmul_[0-9a-f]* {"' %t.programs | FileCheck %s --check-prefix=SIX
 // RUN: sort %t.programs | uniq -d | count 0
+// Two networks: workloads are shared across networks, with a weight in each.
+// RUN: rm -f %t2.jsonl
+// RUN: tcl-dataset %s %S/Inputs/dataset-second-network.mlir --target=cpu,threads=1 --programs=2 --database=%t2.jsonl --manifest=%t2.json --min-repeat-seconds=0.001 2>&1 | FileCheck %s --check-prefix=TWO
+// RUN: FileCheck %s --check-prefix=TWO-MANIFEST < %t2.json
 // Bad input.
 // RUN: not tcl-dataset %s --programs=0 --database=%t.jsonl 2>&1 | FileCheck %s --check-prefix=ZERO
 // RUN: not tcl-dataset %s.missing --database=%t.jsonl 2>&1 | FileCheck %s --check-prefix=MISSING
@@ -36,6 +40,15 @@
 
 // RESUME: 6 programs each; 4 to measure
 // RESUME: 2 tasks, 12 records (12 ok, 4 new)
+
+// TWO: 3 workloads from 2 networks
+// TWO: 3 tasks, 6 records
+// TWO-MANIFEST: "networks": [
+// TWO-MANIFEST-NEXT: "tcl-dataset",
+// TWO-MANIFEST-NEXT: "dataset-second-network"
+// TWO-MANIFEST: "networks": {
+// TWO-MANIFEST-NEXT: "dataset-second-network": 1,
+// TWO-MANIFEST-NEXT: "tcl-dataset": 3
 
 // ZERO: tcl-dataset: --programs must be positive
 // MISSING: tcl-dataset: {{.*}}missing{{.*}}

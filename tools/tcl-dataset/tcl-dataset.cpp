@@ -11,8 +11,8 @@
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
-#include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
@@ -119,13 +119,13 @@ int main(int argc, char **argv) {
   std::vector<mlir::OwningOpRef<mlir::ModuleOp>> modules;
   std::vector<DatasetNetwork> networks;
   for (const std::string &path : inputFiles) {
-    std::string error;
-    auto file = mlir::openInputFile(path, &error);
-    if (!file)
-      return fail(error);
-    sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    if (!llvm::sys::fs::exists(path))
+      return fail("cannot open '" + path + "': no such file");
+    // The parser reads only the main buffer of a source manager, so each
+    // file is parsed with its own.
     mlir::OwningOpRef<mlir::ModuleOp> module =
-        mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+        mlir::parseSourceFile<mlir::ModuleOp>(path,
+                                              mlir::ParserConfig(&context));
     if (!module)
       return fail("cannot parse '" + path + "'");
     networks.push_back({llvm::sys::path::stem(path).str(), *module});
