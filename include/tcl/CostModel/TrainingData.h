@@ -1,0 +1,77 @@
+//===- TrainingData.h - Measure records as model inputs --------*- C++ -*-===//
+//
+// Turns the measure records of a database into the inputs of the learned
+// cost models, as plain arrays (no LibTorch here): for every program, its
+// primitive sequence (SequenceFeatures.h) with the task embedding, its
+// statement features (StatementFeatures.h) and its label, grouped by task.
+// Labels are normalized throughput, min latency of the task / latency, in
+// (0, 1], and 0 for failed programs (TenSet, NeurIPS'21 datasets track,
+// sec. 4).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TCL_COSTMODEL_TRAININGDATA_H
+#define TCL_COSTMODEL_TRAININGDATA_H
+
+#include "tcl/Database/Database.h"
+
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tcl {
+
+/// Programs of several tasks, ready for a model. N programs, G groups
+/// (tasks), L = maxLength tokens, D = kNumTokenFeatures, W =
+/// kNumTaskFeatures, F = kNumStatementFeatures, S statements in total.
+struct TrainingData {
+  unsigned maxLength = 0;
+  /// Workload key and kind of each group.
+  std::vector<std::string> groupKeys;
+  std::vector<std::string> groupKinds;
+  /// Group of each program, [N].
+  std::vector<int64_t> groups;
+  /// Normalized throughput of each program, [N].
+  std::vector<float> labels;
+  /// Median latency of each program in seconds; +inf for failures, [N].
+  std::vector<double> latencies;
+  /// Token sequences [N, L, D] and their masks [N, L].
+  std::vector<float> tokens;
+  std::vector<float> mask;
+  /// Task embedding of each program's task, [N, W].
+  std::vector<float> workload;
+  /// Statement features [S, F] and each statement's program, [S].
+  std::vector<float> statements;
+  std::vector<int64_t> segments;
+
+  size_t size() const { return labels.size(); }
+};
+
+struct TrainingDataOptions {
+  /// Records of this platform id (tcl::Platform::id()).
+  std::string platform;
+  /// Only these workloads (empty: every workload with records).
+  llvm::StringSet<> workloads;
+  /// Token sequence length; longer sequences are cropped.
+  unsigned maxLength = 64;
+  /// At most this many records per workload, the first in file order
+  /// (0: all).
+  unsigned maxPerTask = 0;
+};
+
+/// Reads the records of `db` for `options.platform`. Each workload's search
+/// space is rebuilt from its kernel text (workload record) for the target
+/// spelled in its records; records whose knobs do not fit the space are
+/// skipped with a count in `skipped`. Fails, naming the workload, when a
+/// kernel does not parse or its space cannot be built. Workloads without a
+/// successful record are left out (their labels would be undefined).
+llvm::Expected<TrainingData> loadTrainingData(const Database &db,
+                                              const TrainingDataOptions &options,
+                                              unsigned *skipped = nullptr);
+
+} // namespace tcl
+
+#endif // TCL_COSTMODEL_TRAININGDATA_H

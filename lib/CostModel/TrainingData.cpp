@@ -1,0 +1,112 @@
+//===- TrainingData.cpp - Measure records as model inputs -----------------===//
+
+#include "tcl/CostModel/TrainingData.h"
+
+#include "tcl/Features/SequenceFeatures.h"
+#include "tcl/Features/StatementFeatures.h"
+#include "tcl/Space/SearchSpace.h"
+#include "tcl/Task/Task.h"
+#include "tcl/Transforms/Passes.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace tcl;
+
+llvm::Expected<TrainingData>
+tcl::loadTrainingData(const Database &db, const TrainingDataOptions &options,
+                      unsigned *skipped) {
+  TrainingData data;
+  data.maxLength = options.maxLength;
+  unsigned skippedRecords = 0;
+  mlir::DialectRegistry registry;
+  registerTCLDialects(registry);
+  mlir::MLIRContext context(registry, mlir::MLIRContext::Threading::DISABLED);
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+    diagnostics += d.str() + "; ";
+    return mlir::success();
+  });
+
+  for (const WorkloadRecord &workload : db.workloads()) {
+    if (!options.workloads.empty() && !options.workloads.contains(workload.key))
+      continue;
+    std::vector<const MeasureRecord *> records =
+        db.recordsFor(workload.key, options.platform);
+    if (options.maxPerTask && records.size() > options.maxPerTask)
+      records.resize(options.maxPerTask);
+    double best = std::numeric_limits<double>::infinity();
+    for (const MeasureRecord *r : records)
+      if (r->ok())
+        best = std::min(best, r->medianSeconds);
+    if (!std::isfinite(best))
+      continue;
+    auto fail = [&](const llvm::Twine &why) {
+      return llvm::createStringError("workload '" + workload.key + "': " + why);
+    };
+
+    diagnostics.clear();
+    mlir::OwningOpRef<mlir::ModuleOp> kernel =
+        mlir::parseSourceString<mlir::ModuleOp>(workload.kernel,
+                                                mlir::ParserConfig(&context));
+    if (!kernel)
+      return fail("cannot parse the kernel: " + diagnostics);
+    llvm::SmallVector<Task> tasks = collectAnnotatedTasks(*kernel);
+    if (tasks.size() != 1)
+      return fail("expected one annotated task in the kernel, found " +
+                  llvm::Twine(tasks.size()));
+    llvm::Expected<Target> target = Target::parse(records.front()->target);
+    if (!target)
+      return fail(llvm::toString(target.takeError()));
+    mlir::FailureOr<SearchSpace> space = SearchSpace::forTask(tasks[0], *target);
+    if (mlir::failed(space))
+      return fail("cannot build the search space: " + diagnostics);
+    llvm::Expected<SequenceFeatureExtractor> sequences =
+        SequenceFeatureExtractor::create(*space);
+    if (!sequences)
+      return sequences.takeError();
+    llvm::Expected<StatementFeatureExtractor> statements =
+        StatementFeatureExtractor::create(*space, tasks[0]);
+    if (!statements)
+      return statements.takeError();
+
+    int64_t group = static_cast<int64_t>(data.groupKeys.size());
+    data.groupKeys.push_back(workload.key);
+    data.groupKinds.push_back(workload.kind);
+    llvm::ArrayRef<float> taskFeatures = statements->getTaskFeatures();
+    size_t tokenStride = static_cast<size_t>(options.maxLength) *
+                         kNumTokenFeatures;
+    for (const MeasureRecord *r : records) {
+      llvm::Expected<Schedule> schedule = space->fromKnobMap(r->knobs);
+      if (!schedule) {
+        llvm::consumeError(schedule.takeError());
+        ++skippedRecords;
+        continue;
+      }
+      size_t n = data.labels.size();
+      data.groups.push_back(group);
+      data.labels.push_back(r->ok() ? static_cast<float>(best / r->medianSeconds)
+                                    : 0.0f);
+      data.latencies.push_back(r->ok() ? r->medianSeconds
+                                       : std::numeric_limits<double>::infinity());
+      data.tokens.resize((n + 1) * tokenStride);
+      data.mask.resize((n + 1) * options.maxLength);
+      sequences->extract(*schedule, options.maxLength,
+                         data.tokens.data() + n * tokenStride,
+                         data.mask.data() + n * options.maxLength);
+      data.workload.insert(data.workload.end(), taskFeatures.begin(),
+                           taskFeatures.end());
+      std::vector<float> rows = statements->extractStatements(*schedule);
+      data.statements.insert(data.statements.end(), rows.begin(), rows.end());
+      data.segments.insert(data.segments.end(),
+                           rows.size() / kNumStatementFeatures,
+                           static_cast<int64_t>(n));
+    }
+  }
+  if (skipped)
+    *skipped = skippedRecords;
+  return data;
+}
