@@ -26,6 +26,8 @@ import subprocess
 
 _python = "/usr/bin/python3"
 _pythonpath = os.path.join(os.path.dirname(config.test_source_root), "python")
+# lit's default %python (its own interpreter) is replaced, not shadowed.
+config.substitutions = [s for s in config.substitutions if s[0] != "%python"]
 config.substitutions.append(
     ("%python", f"env PYTHONPATH={_pythonpath} {_python}"))
 for _module in ("onnx", "torch"):
