@@ -12,6 +12,10 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -60,9 +64,33 @@ static std::string lowerToCPUPipeline(const tcl::Target &target) {
       .str();
 }
 
+namespace {
+/// Replaces `math.erf` / `math.erfc` with upstream's polynomial
+/// approximations (arith and `math.exp`/`math.fma` ops, so the code stays
+/// vectorized). Without it, the libm lowering scalarizes vector `erf` (GELU
+/// in BERT's feed-forward layers) after the vector dialect was lowered.
+struct ApproximateErfPass
+    : public PassWrapper<ApproximateErfPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ApproximateErfPass)
+  StringRef getArgument() const final { return "tcl-approximate-erf"; }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<arith::ArithDialect, math::MathDialect,
+                    vector::VectorDialect>();
+  }
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populatePolynomialApproximateErfPattern(patterns);
+    populatePolynomialApproximateErfcPattern(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace
+
 void tcl::buildLowerToCPUPipeline(OpPassManager &pm, const Target &target) {
   static std::once_flag registered;
   std::call_once(registered, [] { registerAllPasses(); });
+  pm.addPass(std::make_unique<ApproximateErfPass>());
   std::string pipeline = lowerToCPUPipeline(target);
   if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
     llvm::report_fatal_error("tcl: malformed built-in CPU pipeline: " +

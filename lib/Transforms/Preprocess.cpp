@@ -8,10 +8,11 @@
 #include "tcl/Transforms/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
 
 namespace tcl {
@@ -26,13 +27,34 @@ struct PreprocessPass : public tcl::impl::TCLPreprocessBase<PreprocessPass> {
   using Base::Base;
 
   void runOnOperation() override {
+    ModuleOp module = getOperation();
+    // Elementwise fusion only: a producer is fused into its consumer when
+    // both are all-parallel `linalg.generic` ops and the consumer is the
+    // producer's only user. Upstream's
+    // `--linalg-fuse-elementwise-ops` also propagates reshapes through
+    // named contractions (turning a matmul into a generic reduction) and
+    // fuses elementwise producers into reductions, where they are then
+    // recomputed once per reduction step.
+    RewritePatternSet patterns(&getContext());
+    linalg::populateElementwiseOpsFusionPatterns(
+        patterns, [](OpOperand *fused) {
+          auto producer = fused->get().getDefiningOp<linalg::GenericOp>();
+          auto consumer = dyn_cast<linalg::GenericOp>(fused->getOwner());
+          // A producer with other users would be computed twice.
+          return producer && consumer && producer->hasOneUse() &&
+                 producer.getNumReductionLoops() == 0 &&
+                 consumer.getNumReductionLoops() == 0;
+        });
+    linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);
+    if (failed(applyPatternsGreedily(module, std::move(patterns))))
+      return signalPassFailure();
+
     OpPassManager pm(ModuleOp::getOperationName());
-    pm.addPass(createLinalgElementwiseOpFusionPass());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
-    if (failed(runPipeline(pm, getOperation())))
+    if (failed(runPipeline(pm, module)))
       return signalPassFailure();
-    splitSharedFills(getOperation());
+    splitSharedFills(module);
   }
 
   /// CSE merges identical `tensor.empty` + `linalg.fill` pairs, e.g. the

@@ -10,6 +10,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/Support/Format.h"
 
 using namespace mlir;
 
@@ -92,4 +94,105 @@ LogicalResult tcl::detail::applySchedule(ModuleOp module,
       ("tcl_" + space.getWorkloadKey()).str());
   return reportOn(module, context,
                   [&] { return applySequence(module, sequence, *library); });
+}
+
+FailureOr<tcl::detail::BestRecordSource>
+tcl::detail::openBestRecordSource(ModuleOp module, StringRef passArgument,
+                                  StringRef database, StringRef target,
+                                  StringRef platform) {
+  if (database.empty())
+    return module.emitError()
+           << "--" << passArgument << " needs a database file: "
+           << "database=<path>";
+  llvm::Expected<Target> parsedTarget = Target::parse(target);
+  if (!parsedTarget)
+    return module.emitError(llvm::toString(parsedTarget.takeError()));
+  llvm::Expected<Database> db = Database::open(database, /*create=*/false);
+  if (!db)
+    return module.emitError(llvm::toString(db.takeError()));
+  std::string platformId =
+      platform.empty() ? Platform::host(*parsedTarget).id() : platform.str();
+  return BestRecordSource{*parsedTarget, std::move(*db), platformId};
+}
+
+/// `'a', 'b'`: platform ids contain commas, so each is quoted.
+static std::string quotedList(const llvm::StringSet<> &set) {
+  SmallVector<StringRef> names(set.keys());
+  llvm::sort(names);
+  std::string result;
+  for (StringRef name : names) {
+    if (!result.empty())
+      result += ", ";
+    result += ("'" + name + "'").str();
+  }
+  return result;
+}
+
+FailureOr<std::vector<tcl::detail::WorkloadPlan>>
+tcl::detail::planBestSchedules(ModuleOp module, ArrayRef<Task> tasks,
+                               const Database &db, StringRef databaseName,
+                               const Target &target, StringRef platformId,
+                               bool defaultSchedules) {
+  llvm::MapVector<StringRef, const Task *> byKey;
+  for (const Task &task : tasks)
+    byKey.insert({task.key, &task});
+
+  std::vector<WorkloadPlan> plans;
+  for (auto [key, task] : byKey) {
+    FailureOr<SearchSpace> space = SearchSpace::forTask(*task, target);
+    if (failed(space))
+      return failure();
+    WorkloadPlan plan{key, task, std::move(*space)};
+    plan.record = db.best(key, platformId);
+    plan.numRecords = db.recordsFor(key, platformId).size();
+    if (!plan.record) {
+      llvm::StringSet<> others = db.platforms(key);
+      if (plan.numRecords == 0 && !others.empty())
+        module.emitWarning()
+            << "workload '" << key << "' has records only for platform(s) "
+            << quotedList(others) << "; "
+            << (defaultSchedules ? "using the default schedule"
+                                 : "leaving it unscheduled");
+      plan.schedule = plan.space.getDefault();
+      plans.push_back(std::move(plan));
+      continue;
+    }
+    llvm::Expected<Schedule> schedule =
+        plan.space.fromKnobMap(plan.record->knobs);
+    if (!schedule)
+      return module.emitError()
+             << "the best record of workload '" << key << "' in '"
+             << databaseName << "' does not fit its search space: "
+             << llvm::toString(schedule.takeError());
+    plan.schedule = std::move(*schedule);
+    plans.push_back(std::move(plan));
+  }
+  return plans;
+}
+
+void tcl::detail::printPlanReport(llvm::raw_ostream &os,
+                                  StringRef passArgument, StringRef database,
+                                  StringRef platformId,
+                                  ArrayRef<WorkloadPlan> plans,
+                                  bool defaultSchedules) {
+  os << passArgument << ": database '" << database << "', platform '"
+     << platformId << "'\n";
+  unsigned numTuned = 0;
+  for (const WorkloadPlan &plan : plans) {
+    os << "  " << plan.key << ": ";
+    if (plan.record) {
+      ++numTuned;
+      os << "tuned (median "
+         << llvm::format("%.4g", plan.record->medianSeconds * 1e3) << " ms, "
+         << plan.numRecords << " records)\n";
+      continue;
+    }
+    os << (defaultSchedules ? "default" : "unscheduled");
+    if (plan.numRecords == 0)
+      os << " (no record for platform " << platformId << ")\n";
+    else
+      os << " (none of " << plan.numRecords << " records for platform "
+         << platformId << " succeeded)\n";
+  }
+  os << numTuned << " of " << plans.size() << " workloads tuned\n";
 }

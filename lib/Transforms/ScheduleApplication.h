@@ -1,20 +1,24 @@
 //===- ScheduleApplication.h - Applying schedules to a module ---*- C++ -*-===//
 //
-// Internal to lib/Transforms: the steps `--tcl-apply-schedules` and
-// `--tcl-apply-best` share to apply resolved schedules to the tasks of a
-// module.
+// Internal to lib/Transforms: the steps `--tcl-apply-schedules`,
+// `--tcl-apply-best` and `--tcl-export-transform-library` share to choose
+// schedules for the tasks of a module and to apply them.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef TCL_LIB_TRANSFORMS_SCHEDULEAPPLICATION_H
 #define TCL_LIB_TRANSFORMS_SCHEDULEAPPLICATION_H
 
+#include "tcl/Database/Database.h"
+#include "tcl/Space/SearchSpace.h"
+#include "tcl/Target/Target.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 
+#include <vector>
+
 namespace tcl {
-class SearchSpace;
-struct Schedule;
 
 namespace detail {
 
@@ -53,6 +57,57 @@ mlir::LogicalResult applySchedule(mlir::ModuleOp module,
                                   const Schedule &schedule,
                                   const llvm::Twine &context,
                                   llvm::raw_ostream *dump = nullptr);
+
+/// A database, a target and the platform whose records are looked up: what
+/// `--tcl-apply-best` and `--tcl-export-transform-library` read.
+struct BestRecordSource {
+  Target target;
+  Database db;
+  std::string platformId;
+};
+
+/// Parses `target`, opens the database at `database` (which must exist) and
+/// resolves the platform id (`platform`, or this machine's platform for the
+/// target when empty). Errors are emitted on `module`, naming `passArgument`
+/// when no database is given.
+mlir::FailureOr<BestRecordSource>
+openBestRecordSource(mlir::ModuleOp module, llvm::StringRef passArgument,
+                     llvm::StringRef database, llvm::StringRef target,
+                     llvm::StringRef platform);
+
+/// The schedule chosen for one workload of a module.
+struct WorkloadPlan {
+  llvm::StringRef key;
+  /// The first instance of the workload in the module.
+  const Task *task = nullptr;
+  SearchSpace space;
+  Schedule schedule;
+  /// The record the schedule comes from; null for the default schedule.
+  const MeasureRecord *record = nullptr;
+  /// Records of the workload on the platform, failed ones included.
+  size_t numRecords = 0;
+};
+
+/// Chooses a schedule for each distinct workload of `tasks` (in order of
+/// first appearance): the knobs of the successful record of `db` with the
+/// lowest median latency on `platformId`, else the default schedule of the
+/// workload's space for `target`. Warns on `module` about a workload with
+/// records only for other platforms. Fails, with an error on `module`, when
+/// a record does not fit its workload's space (naming `databaseName`) or a
+/// space cannot be built. The plans point into `tasks` and `db`.
+mlir::FailureOr<std::vector<WorkloadPlan>>
+planBestSchedules(mlir::ModuleOp module, llvm::ArrayRef<Task> tasks,
+                  const Database &db, llvm::StringRef databaseName,
+                  const Target &target, llvm::StringRef platformId,
+                  bool defaultSchedules);
+
+/// Prints, for each plan, whether it is tuned (median latency in ms, number
+/// of records) or gets the default schedule (or none, without
+/// `defaultSchedules`), then `N of M workloads tuned`.
+void printPlanReport(llvm::raw_ostream &os, llvm::StringRef passArgument,
+                     llvm::StringRef database, llvm::StringRef platformId,
+                     llvm::ArrayRef<WorkloadPlan> plans,
+                     bool defaultSchedules);
 
 } // namespace detail
 } // namespace tcl

@@ -5,6 +5,9 @@
 // A second run resumes from the database and measures nothing new.
 // RUN: tcl-tune %s --target=cpu,threads=1 --trials=6 --cost-model=random --database=%t.jsonl 2>&1 >/dev/null | FileCheck %s --check-prefix=RESUME
 // RUN: grep -c '"type":"measure"' %t.jsonl | FileCheck %s --check-prefix=COUNT
+// The best schedules as a transform library that stock mlir-opt applies.
+// RUN: tcl-tune %s --target=cpu,threads=1 --trials=6 --cost-model=random --database=%t.jsonl --emit-transform-library=%t.lib.mlir >/dev/null 2>&1
+// RUN: mlir-opt %s --transform-preload-library="transform-library-paths=%t.lib.mlir" --transform-interpreter | FileCheck %s --check-prefix=TUNED
 // The same search as a pass.
 // RUN: rm -f %t2.jsonl
 // RUN: tcl-opt %s --tcl-autotune="target=cpu,threads=1 trials=4 measures-per-round=2 cost-model=random database=%t2.jsonl" 2>/dev/null | FileCheck %s --check-prefix=TUNED

@@ -627,3 +627,37 @@ TEST_F(MeasureTest, NpyRoundTripAndErrors) {
   EXPECT_NE(errorOf(readNpy(workDir + "/short.npy")).find("needs 20"),
             std::string::npos);
 }
+
+TEST_F(MeasureTest, NaNWhereTheReferenceHasNaNIsRight) {
+  // sqrt of the uniform [-1, 1] inputs: NaN for half of them, in the
+  // reference and in the candidate alike.
+  const char *sqrtKernel = R"mlir(
+func.func @kernel(%a: tensor<64x64xf32>, %b: tensor<64x64xf32>,
+                  %out: tensor<64x64xf32>) -> tensor<64x64xf32> {
+  %0 = linalg.sqrt ins(%a : tensor<64x64xf32>)
+                   outs(%out : tensor<64x64xf32>) -> tensor<64x64xf32>
+  return %0 : tensor<64x64xf32>
+}
+)mlir";
+  const char *absKernel = R"mlir(
+func.func @kernel(%a: tensor<64x64xf32>, %b: tensor<64x64xf32>,
+                  %out: tensor<64x64xf32>) -> tensor<64x64xf32> {
+  %0 = linalg.abs ins(%a : tensor<64x64xf32>)
+                  outs(%out : tensor<64x64xf32>) -> tensor<64x64xf32>
+  %1 = linalg.sqrt ins(%0 : tensor<64x64xf32>)
+                   outs(%out : tensor<64x64xf32>) -> tensor<64x64xf32>
+  return %1 : tensor<64x64xf32>
+}
+)mlir";
+  Builder builder(target, workDir, 1);
+  BuildResult reference = buildOk(builder, sqrtKernel, "sqrt_ref");
+  BuildResult same = buildOk(builder, sqrtKernel, "sqrt_same");
+  BuildResult noNaN = buildOk(builder, absKernel, "sqrt_abs");
+  Runner runner(binarySignature(), options);
+  ASSERT_TRUE(setReference(runner, reference));
+  MeasureResult ok = runner.measure(same, 1);
+  EXPECT_EQ(ok.error, ErrorCode::None) << ok.message;
+  // A number where the reference has NaN is wrong.
+  MeasureResult wrong = runner.measure(noNaN, 1);
+  EXPECT_EQ(wrong.error, ErrorCode::WrongAnswer) << wrong.message;
+}

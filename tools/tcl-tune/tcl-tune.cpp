@@ -35,6 +35,13 @@ static cl::opt<std::string>
                cl::desc("Write the module with the best schedules applied "
                         "(not lowered; see tcl-opt --tcl-lower-to-cpu)"),
                cl::value_desc("file"), cl::cat(category));
+static cl::opt<std::string> transformLibraryFile(
+    "emit-transform-library", cl::init(""),
+    cl::desc("Also write the best schedules as a transform library that "
+             "stock mlir-opt applies to the input module: mlir-opt in.mlir "
+             "--transform-preload-library=transform-library-paths=<file> "
+             "--transform-interpreter (see --tcl-export-transform-library)"),
+    cl::value_desc("file"), cl::cat(category));
 static cl::opt<std::string>
     targetSpelling("target", cl::init("cpu"),
                    cl::desc("Target: cpu[:avx512|avx2|sse4.2][,threads=N] "
@@ -97,8 +104,9 @@ int main(int argc, char **argv) {
       "Extracts the tasks, searches each task's schedule space with a cost\n"
       "model and measurements (split across tasks by the task scheduler),\n"
       "records every measurement in the database, and writes the module\n"
-      "with the best schedules applied. Ctrl-C stops after the current\n"
-      "measurement and keeps what was measured.\n\n"
+      "with the best schedules applied (-o) and/or a transform library of\n"
+      "them for stock mlir-opt (--emit-transform-library). Ctrl-C stops\n"
+      "after the current measurement and keeps what was measured.\n\n"
       "Example: tcl-tune model.mlir --trials=500 --database=db.jsonl "
       "-o tuned.mlir\n");
 
@@ -187,16 +195,22 @@ int main(int argc, char **argv) {
                      totalDefault * 1e3, totalTuned * 1e3,
                      totalTuned > 0 ? totalDefault / totalTuned : 0.0);
 
-  if (outputFile.empty())
+  if (outputFile.empty() && transformLibraryFile.empty())
     return 0;
   mlir::PassManager pm(&context);
-  std::string pipeline =
-      "tcl-extract-tasks,tcl-apply-best{database=" + database +
-      " target=" + target->str() + "}";
+  std::string lookup = "database=" + database + " target=" + target->str();
+  std::string pipeline = "tcl-extract-tasks";
+  if (!transformLibraryFile.empty())
+    pipeline += ",tcl-export-transform-library{" + lookup +
+                " output=" + transformLibraryFile + "}";
+  if (!outputFile.empty())
+    pipeline += ",tcl-apply-best{" + lookup + "}";
   if (failed(mlir::parsePassPipeline(pipeline, pm, llvm::errs())))
     return fail("internal error: bad pipeline " + pipeline);
   if (failed(pm.run(*module)))
-    return fail("cannot apply the best schedules");
+    return fail("cannot export or apply the best schedules");
+  if (outputFile.empty())
+    return 0;
   std::string outError;
   auto out = mlir::openOutputFile(outputFile, &outError);
   if (!out)

@@ -34,8 +34,8 @@ struct RunnerOptions {
   /// Wall-time limit of one child process (load, check, warm-up and timed
   /// calls), in seconds; the child is killed when it is exceeded.
   double timeoutSeconds = 20;
-  /// The output passes iff |out - ref| <= atol + rtol * |ref| everywhere and
-  /// it holds no NaN.
+  /// The output passes iff |out - ref| <= atol + rtol * |ref| everywhere,
+  /// except where both are NaN; a NaN anywhere else fails.
   double rtol = 1e-3;
   double atol = 1e-4;
   /// Seed of the uniform [-1, 1] input values; the same seed gives the same

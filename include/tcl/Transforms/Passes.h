@@ -9,6 +9,9 @@
 namespace mlir::linalg {
 class LinalgDialect;
 } // namespace mlir::linalg
+namespace mlir::transform {
+class TransformDialect;
+} // namespace mlir::transform
 
 namespace tcl {
 

@@ -112,19 +112,73 @@ def TCLPreprocess : Pass<"tcl-preprocess", "mlir::ModuleOp"> {
     Prepares the output of TCL's ONNX importer (`python -m tcl.onnx_import`,
     Linalg on tensors with weights as function arguments) for
     `--tcl-extract-tasks`: fuses chains of elementwise `linalg.generic` ops
-    (upstream `--linalg-fuse-elementwise-ops`, e.g. a folded batch norm's
-    bias add with the ReLU after it), then canonicalizes and removes common
-    subexpressions. Named anchors (convolutions, matmuls, pooling) are left
+    (upstream elementwise fusion patterns restricted to all-parallel
+    producers and consumers, e.g. a folded batch norm's bias add with the
+    ReLU after it; reshapes are not moved through contractions, and nothing
+    is fused into a reduction), then canonicalizes and removes common
+    subexpressions; a `linalg.fill` (with its `tensor.empty`) that CSE
+    shared between several ops is duplicated again, one per use, so each
+    task owns its accumulator. Named anchors (convolutions, matmuls, pooling) are left
     as they are, so their elementwise consumers are fused into their task by
     `--tcl-extract-tasks`.
     Example: `tcl-opt resnet50.mlir --tcl-preprocess --tcl-extract-tasks`.
   }];
 }
 
+def TCLExportTransformLibrary
+    : Pass<"tcl-export-transform-library", "mlir::ModuleOp"> {
+  let summary = "Write the best schedules as a transform library for stock "
+                "mlir-opt";
+  let description = [{
+    Chooses a schedule for each workload of the module exactly as
+    `--tcl-apply-best` does (same options and database lookup, same report
+    on stderr) and writes them to `output` as a transform library that stock
+    `mlir-opt --transform-preload-library=transform-library-paths=<output>
+    --transform-interpreter` applies to the module without TCL: one action
+    sequence `@tcl_<key>` per workload (the per-anchor body of its schedule,
+    knobs selected), one matcher `@match_<key>` that recognizes the
+    workload's tasks by structure (op names, loop extents, iterator types,
+    operand counts and bit widths, convolution strides and dilations, fused
+    fill and consumers; see tcl/Transforms/TransformLibrary.h for what is and
+    is not checked), and an entry point `@__transform_main` with one
+    `transform.foreach_match`. Tasks come from `tcl.task` annotations (see
+    `--tcl-extract-tasks`); the module itself is not changed. Workloads
+    without a record are exported with their default schedule unless
+    `default-schedules=false`, which leaves them out. A task that its
+    matcher misses, or that another workload's matcher takes, gets a
+    warning. A missing database or output, or an unwritable output file, is
+    an error.
+
+    Example:
+
+    ```
+    tcl-opt m.mlir --tcl-extract-tasks --tcl-export-transform-library="database=db.jsonl output=lib.mlir" -o /dev/null
+    mlir-opt m.mlir --transform-preload-library=transform-library-paths=lib.mlir --transform-interpreter
+    ```
+  }];
+  let options = [
+    Option<"database", "database", "std::string", /*default=*/"\"\"",
+           "Path of the database file (required)">,
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "Target whose sketch rules give the search spaces and whose "
+           "platform the records are looked up for">,
+    Option<"platform", "platform", "std::string", /*default=*/"\"\"",
+           "Platform id to look records up for (empty: this machine's "
+           "platform for the target)">,
+    Option<"defaultSchedules", "default-schedules", "bool", /*default=*/"true",
+           "Export the default schedule of workloads without a record">,
+    Option<"output", "output", "std::string", /*default=*/"\"\"",
+           "Path of the transform library to write (required)">,
+  ];
+  let dependentDialects = ["mlir::transform::TransformDialect"];
+}
+
 def TCLLowerToCPU : Pass<"tcl-lower-to-cpu", "mlir::ModuleOp"> {
   let summary = "Lower scheduled Linalg/vector IR on tensors to the LLVM dialect";
   let description = [{
-    Runs one-shot bufferization (function boundaries included), lowers
+    Replaces `math.erf`/`math.erfc` by polynomial approximations (they
+    stay vectorized), runs one-shot bufferization (function boundaries
+    included), lowers
     remaining Linalg ops to loops, `scf.forall` to OpenMP with the target's
     thread count, vector ops (fully unrolled transfers), affine, memref, math,
     arith, control flow and functions to the LLVM dialect. Public functions
