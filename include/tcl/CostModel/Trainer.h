@@ -1,0 +1,118 @@
+//===- Trainer.h - Training loop and batched prediction ---------*- C++ -*-===//
+//
+// Fits a RankingModel (TorchModels.h) to labelled candidates with Adam and a
+// ranking loss (Ranking.h), and predicts scores in eval mode. Batches are
+// made of whole groups (tasks) so that LambdaRank sees every candidate pair
+// of a task it is given. Deterministic for a fixed seed on one intra-op
+// thread (at::set_num_threads(1)).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TCL_COSTMODEL_TRAINER_H
+#define TCL_COSTMODEL_TRAINER_H
+
+#include "tcl/CostModel/TorchModels.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace tcl {
+
+/// Every labelled candidate of a training or evaluation set, N in all, in
+/// the feature form of the model that reads it (the other form's fields may
+/// be left undefined).
+struct RankingData {
+  /// Sequence form: float [N, L, D], float [N, L], float [N, W].
+  torch::Tensor tokens, mask, workload;
+  /// Statement form: float [S, F] and int64 [S] with the candidate index
+  /// (0..N-1) of each statement, in any order.
+  torch::Tensor statements, segments;
+  /// float [N]: normalized throughput in [0, 1], 0 for failed candidates.
+  /// Only train() reads it.
+  torch::Tensor labels;
+  /// int64 [N]: the task (group) of each candidate. Only train() reads it.
+  torch::Tensor groups;
+
+  /// N, the number of candidates: from labels, else tokens, else groups,
+  /// else the largest segment + 1 (so statement-form data whose last
+  /// candidates have no statements needs labels or groups).
+  int64_t size() const;
+  /// "" when the fields `form` needs (and labels/groups when
+  /// `needLabels`) are present with consistent shapes and dtypes, else what
+  /// is wrong.
+  std::string validate(FeatureForm form, bool needLabels) const;
+};
+
+enum class LossKind { LambdaRank, MSE };
+
+/// Progress after each epoch, for TrainOptions::log.
+struct EpochLog {
+  /// 1-based.
+  int64_t epoch = 0;
+  /// Mean training loss over the epoch's batches.
+  double loss = 0;
+  /// Seconds since train() started.
+  double elapsedSeconds = 0;
+  /// Optimizer steps taken in the epoch.
+  int64_t batches = 0;
+};
+
+struct TrainOptions {
+  int64_t epochs = 30;
+  /// A batch holds at most this many whole groups ...
+  int64_t groupsPerBatch = 8;
+  /// ... and at most this many candidates (a single larger group still forms
+  /// a batch of its own).
+  int64_t maxBatchSamples = 2048;
+  /// Groups larger than this are subsampled at random, afresh each epoch.
+  int64_t maxGroupSize = 256;
+  /// Adam (Kingma & Ba 2015); TLP and TCL use 7e-4.
+  double learningRate = 7e-4;
+  /// Adam's L2 weight decay.
+  double weightDecay = 0;
+  /// Clip the global gradient norm to this; <= 0 disables clipping.
+  double gradClipNorm = 0.5;
+  LossKind loss = LossKind::LambdaRank;
+  /// sigma of the LambdaRank pairwise logistic.
+  double lambdaSigma = 1.0;
+  /// Seeds torch (dropout-free models: only subsampling uses it) and the
+  /// group shuffle. The model's initial weights come from createModel's
+  /// seed.
+  uint64_t seed = 0;
+  /// Stop after the batch during which this many seconds have passed;
+  /// <= 0 means no limit.
+  double timeLimitSeconds = 0;
+  /// Called after every epoch when set.
+  std::function<void(const EpochLog &)> log;
+};
+
+struct TrainResult {
+  /// "" on success; otherwise why training stopped (invalid data, a LibTorch
+  /// error, a non-finite loss). The model keeps the weights of the last
+  /// completed step.
+  std::string error;
+  /// Mean loss of each completed epoch.
+  std::vector<double> epochLosses;
+  /// Wall-clock seconds spent in train().
+  double seconds = 0;
+  /// True when timeLimitSeconds ended training early.
+  bool timedOut = false;
+};
+
+/// Trains `model` on `data` (groups shuffled with options.seed each epoch,
+/// batches of whole groups, Adam, gradient clipping) and leaves it in eval
+/// mode. Never throws.
+TrainResult train(RankingModel &model, const RankingData &data,
+                  const TrainOptions &options);
+
+/// Scores of all N candidates of `data`, float [N], in eval mode without
+/// gradients, `batchSize` candidates at a time. On error returns an
+/// undefined tensor and sets `error`.
+torch::Tensor predict(RankingModel &model, const RankingData &data,
+                      int64_t batchSize = 512, std::string *error = nullptr);
+
+} // namespace tcl
+
+#endif // TCL_COSTMODEL_TRAINER_H

@@ -1,0 +1,292 @@
+//===- Trainer.cpp - Training loop and batched prediction -------*- C++ -*-===//
+
+#include "tcl/CostModel/Trainer.h"
+#include "tcl/CostModel/Ranking.h"
+
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adam.h>
+#include <torch/utils.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <random>
+
+using namespace tcl;
+
+int64_t RankingData::size() const {
+  if (labels.defined())
+    return labels.size(0);
+  if (tokens.defined())
+    return tokens.size(0);
+  if (groups.defined())
+    return groups.size(0);
+  if (segments.defined() && segments.numel() > 0)
+    return segments.max().item<int64_t>() + 1;
+  return 0;
+}
+
+std::string RankingData::validate(FeatureForm form, bool needLabels) const {
+  const int64_t n = size();
+  if (form == FeatureForm::Sequence) {
+    if (!tokens.defined() || tokens.dim() != 3)
+      return "data: tokens must be float [N, L, D]";
+    if (tokens.size(0) != n)
+      return "data: tokens have " + std::to_string(tokens.size(0)) +
+             " rows for " + std::to_string(n) + " candidates";
+    if (!mask.defined() || mask.dim() != 2 || mask.size(0) != n ||
+        mask.size(1) != tokens.size(1))
+      return "data: mask must be float [N, L] like tokens";
+    if (workload.defined() && (workload.dim() != 2 || workload.size(0) != n))
+      return "data: workload must be float [N, W]";
+    if (!tokens.is_floating_point() || !mask.is_floating_point())
+      return "data: tokens and mask must be floating point";
+  } else {
+    if (!statements.defined() || statements.dim() != 2 ||
+        !statements.is_floating_point())
+      return "data: statements must be float [S, F]";
+    if (!segments.defined() || segments.dim() != 1 ||
+        segments.size(0) != statements.size(0) ||
+        segments.scalar_type() != torch::kLong)
+      return "data: segments must be int64 [S] like statements";
+    if (segments.numel() > 0 && (segments.min().item<int64_t>() < 0 ||
+                                 segments.max().item<int64_t>() >= n))
+      return "data: segments must lie in 0.." + std::to_string(n - 1);
+  }
+  if (!needLabels)
+    return "";
+  if (!labels.defined() || labels.dim() != 1 || !labels.is_floating_point())
+    return "data: labels must be float [N]";
+  if (!groups.defined() || groups.dim() != 1 || groups.size(0) != n ||
+      groups.scalar_type() != torch::kLong)
+    return "data: groups must be int64 [N] like labels";
+  return "";
+}
+
+namespace {
+
+/// Cuts ModelInputs for subsets of the candidates of a RankingData.
+class Batcher {
+public:
+  Batcher(const RankingData &data, FeatureForm form) : data(data), form(form) {
+    if (form != FeatureForm::Statements)
+      return;
+    // Statements of each candidate, found through a stable sort by segment.
+    const int64_t n = data.size();
+    torch::Tensor segments = data.segments.to(torch::kCPU).contiguous();
+    const int64_t *seg = segments.data_ptr<int64_t>();
+    offsets.assign(n + 1, 0);
+    for (int64_t s = 0, e = segments.numel(); s < e; ++s)
+      ++offsets[seg[s] + 1];
+    for (int64_t i = 0; i < n; ++i)
+      offsets[i + 1] += offsets[i];
+    order.resize(segments.numel());
+    std::vector<int64_t> next(offsets.begin(), offsets.end() - 1);
+    for (int64_t s = 0, e = segments.numel(); s < e; ++s)
+      order[next[seg[s]]++] = s;
+  }
+
+  ModelInput make(const std::vector<int64_t> &samples) const {
+    ModelInput input;
+    input.batchSize = static_cast<int64_t>(samples.size());
+    if (form == FeatureForm::Sequence) {
+      torch::Tensor index = torch::tensor(samples, torch::kLong);
+      input.tokens = data.tokens.index_select(0, index);
+      input.mask = data.mask.index_select(0, index);
+      if (data.workload.defined())
+        input.workload = data.workload.index_select(0, index);
+      return input;
+    }
+    std::vector<int64_t> rows, segments;
+    for (int64_t b = 0; b < input.batchSize; ++b) {
+      for (int64_t k = offsets[samples[b]]; k < offsets[samples[b] + 1]; ++k) {
+        rows.push_back(order[k]);
+        segments.push_back(b);
+      }
+    }
+    input.statements =
+        data.statements.index_select(0, torch::tensor(rows, torch::kLong));
+    input.segments = torch::tensor(segments, torch::kLong);
+    return input;
+  }
+
+  /// Candidates [begin, end): slices instead of copies for sequences.
+  ModelInput makeRange(int64_t begin, int64_t end) const {
+    if (form == FeatureForm::Statements) {
+      std::vector<int64_t> samples(end - begin);
+      std::iota(samples.begin(), samples.end(), begin);
+      return make(samples);
+    }
+    ModelInput input;
+    input.batchSize = end - begin;
+    input.tokens = data.tokens.slice(0, begin, end);
+    input.mask = data.mask.slice(0, begin, end);
+    if (data.workload.defined())
+      input.workload = data.workload.slice(0, begin, end);
+    return input;
+  }
+
+private:
+  const RankingData &data;
+  FeatureForm form;
+  std::vector<int64_t> offsets, order;
+};
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+} // namespace
+
+TrainResult tcl::train(RankingModel &model, const RankingData &data,
+                       const TrainOptions &options) {
+  TrainResult result;
+  auto start = std::chrono::steady_clock::now();
+  if (std::string error = data.validate(model.form(), /*needLabels=*/true);
+      !error.empty()) {
+    result.error = error;
+    return result;
+  }
+  if (options.groupsPerBatch < 1 || options.maxBatchSamples < 2 ||
+      options.maxGroupSize < 2) {
+    result.error = "train: groupsPerBatch must be >= 1, maxBatchSamples and "
+                   "maxGroupSize >= 2";
+    return result;
+  }
+
+  try {
+    torch::manual_seed(options.seed);
+    std::mt19937_64 rng(options.seed);
+    Batcher batcher(data, model.form());
+
+    std::map<int64_t, std::vector<int64_t>> byGroup;
+    {
+      torch::Tensor groups = data.groups.to(torch::kCPU).contiguous();
+      const int64_t *ids = groups.data_ptr<int64_t>();
+      for (int64_t i = 0, e = groups.numel(); i < e; ++i)
+        byGroup[ids[i]].push_back(i);
+    }
+    std::vector<std::vector<int64_t>> groups;
+    for (auto &entry : byGroup)
+      groups.push_back(std::move(entry.second));
+
+    torch::optim::Adam optimizer(model.parameters(),
+                                 torch::optim::AdamOptions(options.learningRate)
+                                     .weight_decay(options.weightDecay));
+    model.train();
+    for (int64_t epoch = 1; epoch <= options.epochs && !result.timedOut;
+         ++epoch) {
+      std::shuffle(groups.begin(), groups.end(), rng);
+      std::vector<std::vector<int64_t>> batches;
+      std::vector<int64_t> batch;
+      int64_t groupsInBatch = 0;
+      for (const std::vector<int64_t> &members : groups) {
+        std::vector<int64_t> chosen = members;
+        if (static_cast<int64_t>(chosen.size()) > options.maxGroupSize) {
+          std::shuffle(chosen.begin(), chosen.end(), rng);
+          chosen.resize(options.maxGroupSize);
+        }
+        if (!batch.empty() &&
+            (groupsInBatch == options.groupsPerBatch ||
+             static_cast<int64_t>(batch.size() + chosen.size()) >
+                 options.maxBatchSamples)) {
+          batches.push_back(std::move(batch));
+          batch.clear();
+          groupsInBatch = 0;
+        }
+        batch.insert(batch.end(), chosen.begin(), chosen.end());
+        ++groupsInBatch;
+      }
+      if (!batch.empty())
+        batches.push_back(std::move(batch));
+
+      double lossSum = 0;
+      int64_t steps = 0;
+      for (const std::vector<int64_t> &samples : batches) {
+        // A single candidate has nothing to rank, and BatchNorm cannot
+        // train on it.
+        if (samples.size() < 2)
+          continue;
+        ModelInput input = batcher.make(samples);
+        torch::Tensor index = torch::tensor(samples, torch::kLong);
+        torch::Tensor labels = data.labels.index_select(0, index);
+        torch::Tensor scores = model.score(input);
+        torch::Tensor loss =
+            options.loss == LossKind::MSE
+                ? mseLoss(scores, labels)
+                : lambdaRankLoss(scores, labels,
+                                 data.groups.index_select(0, index),
+                                 options.lambdaSigma);
+        double value = loss.item<double>();
+        if (!std::isfinite(value)) {
+          result.error =
+              "train: non-finite loss in epoch " + std::to_string(epoch);
+          break;
+        }
+        optimizer.zero_grad();
+        loss.backward();
+        if (options.gradClipNorm > 0)
+          torch::nn::utils::clip_grad_norm_(model.parameters(),
+                                            options.gradClipNorm);
+        optimizer.step();
+        lossSum += value;
+        ++steps;
+        if (options.timeLimitSeconds > 0 &&
+            secondsSince(start) >= options.timeLimitSeconds) {
+          result.timedOut = true;
+          break;
+        }
+      }
+      if (!result.error.empty())
+        break;
+      if (steps == 0)
+        continue;
+      result.epochLosses.push_back(lossSum / static_cast<double>(steps));
+      if (options.log) {
+        EpochLog log;
+        log.epoch = epoch;
+        log.loss = result.epochLosses.back();
+        log.elapsedSeconds = secondsSince(start);
+        log.batches = steps;
+        options.log(log);
+      }
+    }
+  } catch (const std::exception &e) {
+    result.error = std::string("train: ") + e.what();
+  }
+  model.eval();
+  result.seconds = secondsSince(start);
+  return result;
+}
+
+torch::Tensor tcl::predict(RankingModel &model, const RankingData &data,
+                           int64_t batchSize, std::string *error) {
+  auto fail = [&](const std::string &message) {
+    if (error)
+      *error = message;
+    return torch::Tensor();
+  };
+  if (std::string message = data.validate(model.form(), /*needLabels=*/false);
+      !message.empty())
+    return fail(message);
+  if (batchSize < 1)
+    return fail("predict: batch size must be >= 1");
+  try {
+    model.eval();
+    torch::NoGradGuard noGrad;
+    Batcher batcher(data, model.form());
+    const int64_t n = data.size();
+    std::vector<torch::Tensor> parts;
+    for (int64_t begin = 0; begin < n; begin += batchSize)
+      parts.push_back(model.score(
+          batcher.makeRange(begin, std::min(n, begin + batchSize))));
+    if (error)
+      error->clear();
+    return parts.empty() ? torch::zeros({0}) : torch::cat(parts);
+  } catch (const std::exception &e) {
+    return fail(std::string("predict: ") + e.what());
+  }
+}
