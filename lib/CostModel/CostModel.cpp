@@ -102,6 +102,18 @@ tcl::createCostModel(llvm::StringRef spec, uint64_t seed) {
       return std::move(err);
     return model;
   }
-  return llvm::createStringError("unknown cost model '" + spec +
-                                 "' (known: random, xgb, xgb:<path>)");
+  llvm::StringRef kind = spec.split(':').first;
+  if (kind == "mamba" || kind == "tlp" || kind == "mlp") {
+#ifdef TCL_HAVE_TORCH
+    return createLearnedCostModel(kind, spec.split(':').second, seed);
+#else
+    return llvm::createStringError("cost model '" + kind +
+                                   "' needs LibTorch, which this build of "
+                                   "TCL was configured without");
+#endif
+  }
+  return llvm::createStringError(
+      "unknown cost model '" + spec +
+      "' (known: random, xgb, xgb:<path>, mamba, mamba:<path>, tlp, "
+      "tlp:<path>, mlp, mlp:<path>)");
 }

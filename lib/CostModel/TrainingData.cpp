@@ -16,6 +16,29 @@
 
 using namespace tcl;
 
+void tcl::appendProgram(TrainingData &data,
+                        const SequenceFeatureExtractor &sequence,
+                        const StatementFeatureExtractor &statements,
+                        const Schedule &schedule, int64_t group, float label,
+                        double latency) {
+  size_t n = data.labels.size();
+  size_t tokenStride = static_cast<size_t>(data.maxLength) * kNumTokenFeatures;
+  data.groups.push_back(group);
+  data.labels.push_back(label);
+  data.latencies.push_back(latency);
+  data.tokens.resize((n + 1) * tokenStride);
+  data.mask.resize((n + 1) * data.maxLength);
+  sequence.extract(schedule, data.maxLength,
+                   data.tokens.data() + n * tokenStride,
+                   data.mask.data() + n * data.maxLength);
+  llvm::ArrayRef<float> task = statements.getTaskFeatures();
+  data.workload.insert(data.workload.end(), task.begin(), task.end());
+  std::vector<float> rows = statements.extractStatements(schedule);
+  data.statements.insert(data.statements.end(), rows.begin(), rows.end());
+  data.segments.insert(data.segments.end(), rows.size() / kNumStatementFeatures,
+                       static_cast<int64_t>(n));
+}
+
 llvm::Expected<TrainingData>
 tcl::loadTrainingData(const Database &db, const TrainingDataOptions &options,
                       unsigned *skipped) {
@@ -76,9 +99,6 @@ tcl::loadTrainingData(const Database &db, const TrainingDataOptions &options,
     int64_t group = static_cast<int64_t>(data.groupKeys.size());
     data.groupKeys.push_back(workload.key);
     data.groupKinds.push_back(workload.kind);
-    llvm::ArrayRef<float> taskFeatures = statements->getTaskFeatures();
-    size_t tokenStride = static_cast<size_t>(options.maxLength) *
-                         kNumTokenFeatures;
     for (const MeasureRecord *r : records) {
       llvm::Expected<Schedule> schedule = space->fromKnobMap(r->knobs);
       if (!schedule) {
@@ -86,27 +106,55 @@ tcl::loadTrainingData(const Database &db, const TrainingDataOptions &options,
         ++skippedRecords;
         continue;
       }
-      size_t n = data.labels.size();
-      data.groups.push_back(group);
-      data.labels.push_back(r->ok() ? static_cast<float>(best / r->medianSeconds)
-                                    : 0.0f);
-      data.latencies.push_back(r->ok() ? r->medianSeconds
-                                       : std::numeric_limits<double>::infinity());
-      data.tokens.resize((n + 1) * tokenStride);
-      data.mask.resize((n + 1) * options.maxLength);
-      sequences->extract(*schedule, options.maxLength,
-                         data.tokens.data() + n * tokenStride,
-                         data.mask.data() + n * options.maxLength);
-      data.workload.insert(data.workload.end(), taskFeatures.begin(),
-                           taskFeatures.end());
-      std::vector<float> rows = statements->extractStatements(*schedule);
-      data.statements.insert(data.statements.end(), rows.begin(), rows.end());
-      data.segments.insert(data.segments.end(),
-                           rows.size() / kNumStatementFeatures,
-                           static_cast<int64_t>(n));
+      appendProgram(data, *sequences, *statements, *schedule, group,
+                    r->ok() ? static_cast<float>(best / r->medianSeconds)
+                            : 0.0f,
+                    r->ok() ? r->medianSeconds
+                            : std::numeric_limits<double>::infinity());
     }
   }
   if (skipped)
     *skipped = skippedRecords;
   return data;
+}
+
+TrainingData
+tcl::selectGroups(const TrainingData &data,
+                  llvm::function_ref<bool(llvm::StringRef key)> keep) {
+  TrainingData out;
+  out.maxLength = data.maxLength;
+  std::vector<int64_t> groupOf(data.groupKeys.size(), -1);
+  for (size_t g = 0; g < data.groupKeys.size(); ++g) {
+    if (!keep(data.groupKeys[g]))
+      continue;
+    groupOf[g] = static_cast<int64_t>(out.groupKeys.size());
+    out.groupKeys.push_back(data.groupKeys[g]);
+    out.groupKinds.push_back(data.groupKinds[g]);
+  }
+  size_t tokenStride = static_cast<size_t>(data.maxLength) * kNumTokenFeatures;
+  size_t statement = 0;
+  for (size_t i = 0; i < data.size(); ++i) {
+    size_t first = statement;
+    while (statement < data.segments.size() &&
+           data.segments[statement] == static_cast<int64_t>(i))
+      ++statement;
+    int64_t group = groupOf[data.groups[i]];
+    if (group < 0)
+      continue;
+    int64_t n = static_cast<int64_t>(out.size());
+    auto copy = [](auto &to, const auto &from, size_t begin, size_t end) {
+      to.insert(to.end(), from.begin() + begin, from.begin() + end);
+    };
+    out.groups.push_back(group);
+    out.labels.push_back(data.labels[i]);
+    out.latencies.push_back(data.latencies[i]);
+    copy(out.tokens, data.tokens, i * tokenStride, (i + 1) * tokenStride);
+    copy(out.mask, data.mask, i * data.maxLength, (i + 1) * data.maxLength);
+    copy(out.workload, data.workload, i * kNumTaskFeatures,
+         (i + 1) * kNumTaskFeatures);
+    copy(out.statements, data.statements, first * kNumStatementFeatures,
+         statement * kNumStatementFeatures);
+    out.segments.insert(out.segments.end(), statement - first, n);
+  }
+  return out;
 }

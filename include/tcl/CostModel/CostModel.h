@@ -58,8 +58,19 @@ public:
 /// ablation (OSDI'20, Sec. 7.4).
 std::unique_ptr<CostModel> createRandomCostModel(uint64_t seed);
 
-/// Creates a model from a spec: `random`, `xgb`, or `xgb:<path>` (load a
-/// saved model). Fails with a message listing the known models.
+/// A LibTorch cost model of `kind` ("mamba", "tlp", "mlp"): loaded from
+/// `path` and its sidecar when `path` is not empty, else freshly initialized
+/// from `seed`. Defined only in builds with LibTorch (see
+/// LearnedCostModel.h).
+llvm::Expected<std::unique_ptr<CostModel>>
+createLearnedCostModel(llvm::StringRef kind, llvm::StringRef path,
+                       uint64_t seed);
+
+/// Creates a model from a spec: `random`, `xgb`, `xgb:<path>` (load a saved
+/// model), or a LibTorch model `mamba`, `tlp`, `mlp` (freshly initialized)
+/// or `mamba:<path>`, `tlp:<path>`, `mlp:<path>` (pretrained, see
+/// LearnedCostModel.h). Fails with a message listing the known models, or
+/// naming the file and the problem.
 llvm::Expected<std::unique_ptr<CostModel>>
 createCostModel(llvm::StringRef spec, uint64_t seed);
 

@@ -15,6 +15,7 @@
 
 #include "tcl/Database/Database.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Error.h"
 
@@ -61,6 +62,23 @@ struct TrainingDataOptions {
   /// (0: all).
   unsigned maxPerTask = 0;
 };
+
+class SequenceFeatureExtractor;
+class StatementFeatureExtractor;
+struct Schedule;
+
+/// Appends one program of group `group` to `data` (data.maxLength must be
+/// set): its tokens, mask, the task embedding, its statements and the
+/// label/latency given.
+void appendProgram(TrainingData &data, const SequenceFeatureExtractor &sequence,
+                   const StatementFeatureExtractor &statements,
+                   const Schedule &schedule, int64_t group, float label,
+                   double latency);
+
+/// The programs of the groups whose workload key `keep` accepts, with the
+/// groups renumbered in their original order.
+TrainingData selectGroups(const TrainingData &data,
+                          llvm::function_ref<bool(llvm::StringRef key)> keep);
 
 /// Reads the records of `db` for `options.platform`. Each workload's search
 /// space is rebuilt from its kernel text (workload record) for the target

@@ -1,0 +1,67 @@
+//===- LearnedCostModel.h - Neural cost models behind CostModel -*- C++ -*-===//
+//
+// Connects the LibTorch models of TorchModels.h (Mamba, TLP, TenSet-MLP) to
+// the rest of TCL: features to tensors, the JSON sidecar saved next to a
+// model, and a tcl::CostModel that the tuner uses (`--cost-model=mamba:PATH`)
+// and fine-tunes online on new measure records, as Ansor does with its
+// model (OSDI'20, sec. 5.2).
+//
+// A trained model is two files: `PATH` (torch::serialize archive with the
+// weights and architecture, see tcl::saveModel) and `PATH.json`, the
+// sidecar:
+//   {"kind": "mamba", "config": {...}, "sequence_feature_version": 1,
+//    "statement_feature_version": 1, "max_length": 64,
+//    "platform": "cpu:avx512,threads=2@...", "trained": {...}}
+// Loading fails when a feature version differs from this build's.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TCL_COSTMODEL_LEARNEDCOSTMODEL_H
+#define TCL_COSTMODEL_LEARNEDCOSTMODEL_H
+
+#include "tcl/CostModel/CostModel.h"
+#include "tcl/CostModel/TorchModels.h"
+#include "tcl/CostModel/TrainingData.h"
+#include "tcl/CostModel/Trainer.h"
+
+#include "llvm/Support/JSON.h"
+
+namespace tcl {
+
+/// The tensors of `data` (copies): tokens [N, L, D], mask [N, L], workload
+/// [N, W], statements [S, F], segments [S], labels [N], groups [N].
+RankingData toRankingData(const TrainingData &data);
+
+/// The default architecture of `kind` ("mamba", "tlp" or "mlp") as config
+/// JSON, with the feature widths of this build. Fails for another kind.
+llvm::Expected<std::string> defaultModelConfig(llvm::StringRef kind);
+
+/// What the sidecar of a saved model holds.
+struct ModelSidecar {
+  std::string kind;
+  /// The model's describeConfig().
+  std::string config;
+  unsigned sequenceFeatureVersion = 0;
+  unsigned statementFeatureVersion = 0;
+  unsigned maxLength = 64;
+  /// Platform id of the training records.
+  std::string platform;
+  /// Free-form training facts (data sizes, epochs, scores).
+  llvm::json::Object trained;
+};
+
+/// Writes `model` to `path` and its sidecar to `path.json`.
+llvm::Error saveModelWithSidecar(RankingModel &model, llvm::StringRef path,
+                                 const ModelSidecar &sidecar);
+
+/// Reads `path.json` and checks the feature versions against this build.
+llvm::Expected<ModelSidecar> readSidecar(llvm::StringRef path);
+
+// The tcl::CostModel itself: tcl::createLearnedCostModel (CostModel.h).
+// predict() scores candidates with the network; update() appends the
+// measurements to a history of at most 4096 programs and trains two epochs
+// of LambdaRank on it.
+
+} // namespace tcl
+
+#endif // TCL_COSTMODEL_LEARNEDCOSTMODEL_H

@@ -1,0 +1,303 @@
+//===- LearnedCostModel.cpp - Neural cost models behind CostModel ---------===//
+
+#include "tcl/CostModel/LearnedCostModel.h"
+
+#include "tcl/Features/SequenceFeatures.h"
+#include "tcl/Features/StatementFeatures.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <limits>
+
+using namespace tcl;
+
+RankingData tcl::toRankingData(const TrainingData &data) {
+  auto floats = [](const std::vector<float> &v,
+                   std::vector<int64_t> shape) {
+    return torch::from_blob(const_cast<float *>(v.data()), shape,
+                            torch::kFloat32)
+        .clone();
+  };
+  auto longs = [](const std::vector<int64_t> &v) {
+    return torch::from_blob(const_cast<int64_t *>(v.data()),
+                            {static_cast<int64_t>(v.size())}, torch::kInt64)
+        .clone();
+  };
+  int64_t n = static_cast<int64_t>(data.size());
+  int64_t l = data.maxLength;
+  RankingData r;
+  r.tokens = floats(data.tokens, {n, l, kNumTokenFeatures});
+  r.mask = floats(data.mask, {n, l});
+  r.workload = floats(data.workload, {n, kNumTaskFeatures});
+  r.statements = floats(data.statements,
+                        {static_cast<int64_t>(data.segments.size()),
+                         kNumStatementFeatures});
+  r.segments = longs(data.segments);
+  r.labels = floats(data.labels, {n});
+  r.groups = longs(data.groups);
+  return r;
+}
+
+llvm::Expected<std::string> tcl::defaultModelConfig(llvm::StringRef kind) {
+  if (kind == "mamba") {
+    MambaConfig c;
+    c.tokenDim = kNumTokenFeatures;
+    c.workloadDim = kNumTaskFeatures;
+    return c.toJSON();
+  }
+  if (kind == "tlp") {
+    TLPConfig c;
+    c.tokenDim = kNumTokenFeatures;
+    c.workloadDim = kNumTaskFeatures;
+    return c.toJSON();
+  }
+  if (kind == "mlp") {
+    MLPConfig c;
+    c.statementDim = kNumStatementFeatures;
+    return c.toJSON();
+  }
+  return llvm::createStringError("unknown model kind '" + kind +
+                                 "' (expected mamba, tlp or mlp)");
+}
+
+llvm::Error tcl::saveModelWithSidecar(RankingModel &model,
+                                      llvm::StringRef path,
+                                      const ModelSidecar &sidecar) {
+  std::string error = saveModel(model, path.str());
+  if (!error.empty())
+    return llvm::createStringError("cannot save '" + path + "': " + error);
+  llvm::Expected<llvm::json::Value> config = llvm::json::parse(sidecar.config);
+  if (!config)
+    return config.takeError();
+  llvm::json::Object root{
+      {"kind", sidecar.kind},
+      {"config", std::move(*config)},
+      {"sequence_feature_version", sidecar.sequenceFeatureVersion},
+      {"statement_feature_version", sidecar.statementFeatureVersion},
+      {"max_length", sidecar.maxLength},
+      {"platform", sidecar.platform},
+      {"trained", llvm::json::Object(sidecar.trained)},
+  };
+  std::string sidecarPath = (path + ".json").str();
+  std::error_code ec;
+  llvm::raw_fd_ostream os(sidecarPath, ec, llvm::sys::fs::OF_Text);
+  if (ec)
+    return llvm::createStringError("cannot write '" + sidecarPath +
+                                   "': " + ec.message());
+  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
+  return llvm::Error::success();
+}
+
+llvm::Expected<ModelSidecar> tcl::readSidecar(llvm::StringRef path) {
+  std::string sidecarPath = (path + ".json").str();
+  auto fail = [&](const llvm::Twine &why) {
+    return llvm::createStringError("model sidecar '" + sidecarPath +
+                                   "': " + why);
+  };
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
+      llvm::MemoryBuffer::getFile(sidecarPath);
+  if (!file)
+    return fail(file.getError().message());
+  llvm::Expected<llvm::json::Value> json =
+      llvm::json::parse((*file)->getBuffer());
+  if (!json)
+    return fail(llvm::toString(json.takeError()));
+  const llvm::json::Object *o = json->getAsObject();
+  if (!o)
+    return fail("not a JSON object");
+  ModelSidecar s;
+  std::optional<llvm::StringRef> kind = o->getString("kind");
+  const llvm::json::Value *config = o->get("config");
+  std::optional<int64_t> seqVersion = o->getInteger("sequence_feature_version");
+  std::optional<int64_t> stmtVersion =
+      o->getInteger("statement_feature_version");
+  std::optional<int64_t> maxLength = o->getInteger("max_length");
+  if (!kind || !config || !seqVersion || !stmtVersion || !maxLength)
+    return fail("missing one of kind, config, sequence_feature_version, "
+                "statement_feature_version, max_length");
+  s.kind = kind->str();
+  llvm::raw_string_ostream(s.config) << *config;
+  s.sequenceFeatureVersion = static_cast<unsigned>(*seqVersion);
+  s.statementFeatureVersion = static_cast<unsigned>(*stmtVersion);
+  s.maxLength = static_cast<unsigned>(*maxLength);
+  if (std::optional<llvm::StringRef> platform = o->getString("platform"))
+    s.platform = platform->str();
+  if (const llvm::json::Object *trained = o->getObject("trained"))
+    s.trained = *trained;
+  if (s.sequenceFeatureVersion != kSequenceFeatureVersion ||
+      s.statementFeatureVersion != kFeatureVersion)
+    return fail("trained on feature versions sequence " +
+                llvm::Twine(s.sequenceFeatureVersion) + " / statement " +
+                llvm::Twine(s.statementFeatureVersion) +
+                ", this build computes sequence " +
+                llvm::Twine(kSequenceFeatureVersion) + " / statement " +
+                llvm::Twine(kFeatureVersion) + "; retrain the model");
+  return s;
+}
+
+namespace {
+/// Features of one task, built on first use.
+struct TaskFeatures {
+  std::unique_ptr<SequenceFeatureExtractor> sequence;
+  std::unique_ptr<StatementFeatureExtractor> statements;
+  int64_t group = 0;
+};
+
+class LearnedCostModel : public CostModel {
+public:
+  LearnedCostModel(std::string kind, std::shared_ptr<RankingModel> model,
+                   unsigned maxLength)
+      : kind(std::move(kind)), model(std::move(model)), maxLength(maxLength) {
+    history.maxLength = maxLength;
+  }
+
+  llvm::StringRef getName() const override { return kind; }
+
+  std::vector<double> predict(const TaskContext &task,
+                              llvm::ArrayRef<Schedule> candidates) override {
+    std::vector<double> scores(candidates.size(), 0.0);
+    TaskFeatures *f = featuresOf(task);
+    if (!f || candidates.empty())
+      return scores;
+    TrainingData batch;
+    batch.maxLength = maxLength;
+    for (const Schedule &s : candidates)
+      appendProgram(batch, *f->sequence, *f->statements, s, 0, 0, 0);
+    std::string error;
+    torch::Tensor out = tcl::predict(*model, toRankingData(batch), 1024, &error);
+    if (!out.defined())
+      return scores;
+    auto accessor = out.accessor<float, 1>();
+    for (size_t i = 0; i < scores.size(); ++i)
+      scores[i] = accessor[static_cast<int64_t>(i)];
+    return scores;
+  }
+
+  void update(const TaskContext &task, llvm::ArrayRef<Schedule> schedules,
+              llvm::ArrayRef<double> throughputs) override {
+    TaskFeatures *f = featuresOf(task);
+    if (!f || schedules.empty())
+      return;
+    for (auto [s, t] : llvm::zip(schedules, throughputs))
+      appendProgram(history, *f->sequence, *f->statements, s, f->group,
+                    static_cast<float>(t),
+                    t > 0 ? 1.0 / t : std::numeric_limits<double>::infinity());
+    trimHistory();
+    TrainOptions options;
+    options.epochs = 2;
+    options.seed = updates++;
+    train(*model, toRankingData(history), options);
+  }
+
+  llvm::Error save(llvm::StringRef path) const override {
+    ModelSidecar s;
+    s.kind = kind;
+    s.config = model->describeConfig();
+    s.sequenceFeatureVersion = kSequenceFeatureVersion;
+    s.statementFeatureVersion = kFeatureVersion;
+    s.maxLength = maxLength;
+    return saveModelWithSidecar(*model, path, s);
+  }
+
+  llvm::Error load(llvm::StringRef path) override {
+    llvm::Expected<ModelSidecar> s = readSidecar(path);
+    if (!s)
+      return s.takeError();
+    std::string error = loadWeights(*model, path.str());
+    if (!error.empty())
+      return llvm::createStringError("cannot load '" + path + "': " + error);
+    maxLength = s->maxLength;
+    history.maxLength = maxLength;
+    return llvm::Error::success();
+  }
+
+private:
+  TaskFeatures *featuresOf(const TaskContext &task) {
+    std::string key = task.space->getWorkloadKey().str();
+    auto it = features.find(key);
+    if (it != features.end())
+      return it->second.sequence ? &it->second : nullptr;
+    TaskFeatures &f = features[key];
+    llvm::Expected<SequenceFeatureExtractor> seq =
+        SequenceFeatureExtractor::create(*task.space);
+    llvm::Expected<StatementFeatureExtractor> stmt =
+        StatementFeatureExtractor::createFromKernel(*task.space,
+                                                    task.kernelText);
+    if (!seq || !stmt) {
+      // The task keeps score 0: the search then ranks it at random.
+      llvm::consumeError(seq.takeError());
+      llvm::consumeError(stmt.takeError());
+      return nullptr;
+    }
+    f.sequence = std::make_unique<SequenceFeatureExtractor>(std::move(*seq));
+    f.statements =
+        std::make_unique<StatementFeatureExtractor>(std::move(*stmt));
+    f.group = static_cast<int64_t>(features.size() - 1);
+    return &f;
+  }
+
+  /// Keeps the most recent kMaxHistory programs.
+  void trimHistory() {
+    constexpr size_t kMaxHistory = 4096;
+    size_t n = history.size();
+    if (n <= kMaxHistory)
+      return;
+    size_t drop = n - kMaxHistory;
+    size_t tokenStride = static_cast<size_t>(maxLength) * kNumTokenFeatures;
+    auto eraseFront = [](auto &v, size_t count) {
+      v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(count));
+    };
+    eraseFront(history.groups, drop);
+    eraseFront(history.labels, drop);
+    eraseFront(history.latencies, drop);
+    eraseFront(history.tokens, drop * tokenStride);
+    eraseFront(history.mask, drop * maxLength);
+    eraseFront(history.workload, drop * kNumTaskFeatures);
+    size_t firstKept = 0;
+    while (firstKept < history.segments.size() &&
+           history.segments[firstKept] < static_cast<int64_t>(drop))
+      ++firstKept;
+    eraseFront(history.segments, firstKept);
+    eraseFront(history.statements, firstKept * kNumStatementFeatures);
+    for (int64_t &s : history.segments)
+      s -= static_cast<int64_t>(drop);
+  }
+
+  std::string kind;
+  std::shared_ptr<RankingModel> model;
+  unsigned maxLength;
+  llvm::StringMap<TaskFeatures> features;
+  TrainingData history;
+  uint64_t updates = 0;
+};
+} // namespace
+
+llvm::Expected<std::unique_ptr<CostModel>>
+tcl::createLearnedCostModel(llvm::StringRef kind, llvm::StringRef path,
+                            uint64_t seed) {
+  if (path.empty()) {
+    llvm::Expected<std::string> config = defaultModelConfig(kind);
+    if (!config)
+      return config.takeError();
+    ModelOrError created = createModel(*config, seed);
+    if (!created)
+      return llvm::createStringError(created.error);
+    return std::make_unique<LearnedCostModel>(kind.str(), created.model, 64);
+  }
+  llvm::Expected<ModelSidecar> sidecar = readSidecar(path);
+  if (!sidecar)
+    return sidecar.takeError();
+  if (sidecar->kind != kind)
+    return llvm::createStringError("'" + path + "' holds a '" +
+                                   sidecar->kind + "' model, not '" + kind +
+                                   "'");
+  ModelOrError loaded = loadModel(path.str(), sidecar->config);
+  if (!loaded)
+    return llvm::createStringError("cannot load '" + path +
+                                   "': " + loaded.error);
+  return std::make_unique<LearnedCostModel>(kind.str(), loaded.model,
+                                            sidecar->maxLength);
+}

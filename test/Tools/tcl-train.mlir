@@ -1,0 +1,65 @@
+// A tiny dataset of three tasks, a model trained on it, and the tuner using it.
+// RUN: rm -f %t.jsonl %t.pt %t.pt.json
+// RUN: tcl-dataset %s --target=cpu,threads=1 --programs=10 --database=%t.jsonl --min-repeat-seconds=0.001 2>/dev/null
+// RUN: tcl-train --database=%t.jsonl --model=mamba --epochs=2 -o %t.pt --json=%t.json 2>%t.log | FileCheck %s
+// RUN: FileCheck %s --check-prefix=LOG < %t.log
+// RUN: FileCheck %s --check-prefix=SIDECAR < %t.pt.json
+// RUN: FileCheck %s --check-prefix=JSON < %t.json
+// The tuner loads the model, scores candidates with it and fine-tunes it.
+// RUN: tcl-tune %s --target=cpu,threads=1 --trials=6 --measures-per-round=3 --cost-model=mamba:%t.pt --database=%t.tune.jsonl --min-repeat-seconds=0.001 2>&1 | FileCheck %s --check-prefix=TUNE
+// Bad input.
+// RUN: not tcl-tune %s --trials=2 --cost-model=tlp:%t.pt --database=%t.bad.jsonl 2>&1 | FileCheck %s --check-prefix=KIND
+// RUN: sed 's/"sequence_feature_version": 1/"sequence_feature_version": 99/' %t.pt.json > %t.old.pt.json && cp %t.pt %t.old.pt
+// RUN: not tcl-tune %s --trials=2 --cost-model=mamba:%t.old.pt --database=%t.bad.jsonl 2>&1 | FileCheck %s --check-prefix=VERSION
+// RUN: not tcl-train --database=%t.missing.jsonl 2>&1 | FileCheck %s --check-prefix=MISSING
+// RUN: not tcl-train --database=%t.jsonl --model=transformer 2>&1 | FileCheck %s --check-prefix=MODEL
+
+// Without a test manifest, a fifth of the tasks (here one) is held out.
+// CHECK: network {{.*}} top-1 top-5
+// CHECK-NEXT: held-out tasks 1 {{[01]\.[0-9]+}} {{[01]\.[0-9]+}}
+// CHECK: predictions: {{[0-9]+}} programs/s
+
+// LOG: train 2 tasks / 20 programs, test 1 tasks / 10 programs
+// LOG: mamba model, {{[0-9]+}} parameters
+// LOG: epoch 2 loss
+
+// SIDECAR: "kind": "mamba"
+// SIDECAR: "max_length": 64
+// SIDECAR: "sequence_feature_version": 1
+// SIDECAR: "statement_feature_version": 1
+
+// JSON: "train_programs": 20
+
+// TUNE: cost model 'mamba'
+// TUNE: estimated end to end
+
+// KIND: holds a 'mamba' model, not 'tlp'
+// VERSION: trained on feature versions sequence 99 / statement 1, this build computes sequence 1 / statement 1; retrain the model
+// MISSING: tcl-train: {{.*}}missing.jsonl
+// MODEL: tcl-train: unknown model kind 'transformer' (expected mamba, tlp or mlp)
+
+func.func @dense(%a: tensor<32x64xf32>, %b: tensor<64x48xf32>) -> tensor<32x48xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<32x48xf32>
+  %fill = linalg.fill ins(%zero : f32) outs(%e : tensor<32x48xf32>) -> tensor<32x48xf32>
+  %mm = linalg.matmul ins(%a, %b : tensor<32x64xf32>, tensor<64x48xf32>) outs(%fill : tensor<32x48xf32>) -> tensor<32x48xf32>
+  return %mm : tensor<32x48xf32>
+}
+
+func.func @wide(%a: tensor<16x32xf32>, %b: tensor<32x128xf32>) -> tensor<16x128xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<16x128xf32>
+  %fill = linalg.fill ins(%zero : f32) outs(%e : tensor<16x128xf32>) -> tensor<16x128xf32>
+  %mm = linalg.matmul ins(%a, %b : tensor<16x32xf32>, tensor<32x128xf32>) outs(%fill : tensor<16x128xf32>) -> tensor<16x128xf32>
+  return %mm : tensor<16x128xf32>
+}
+
+func.func @bias(%a: tensor<32x48xf32>, %b: tensor<48xf32>) -> tensor<32x48xf32> {
+  %e = tensor.empty() : tensor<32x48xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%a, %b : tensor<32x48xf32>, tensor<48xf32>) outs(%e : tensor<32x48xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %s = arith.addf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<32x48xf32>
+  return %r : tensor<32x48xf32>
+}

@@ -1,0 +1,344 @@
+//===- tcl-train.cpp - Train and evaluate a learned cost model ------------===//
+//
+// Trains a LibTorch cost model (mamba, tlp, mlp) on the measure records of
+// a database, evaluates TenSet's top-k score on held-out networks, and saves
+// the model with its sidecar (LearnedCostModel.h).
+//
+//===----------------------------------------------------------------------===//
+
+#include "tcl/CostModel/LearnedCostModel.h"
+#include "tcl/CostModel/Ranking.h"
+#include "tcl/Features/SequenceFeatures.h"
+#include "tcl/Features/StatementFeatures.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <map>
+#include <random>
+
+using namespace tcl;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("tcl-train options");
+static cl::opt<std::string> database("database", cl::Required,
+                                     cl::desc("Database of measure records"),
+                                     cl::cat(category));
+static cl::opt<std::string>
+    platform("platform", cl::init(""),
+             cl::desc("Platform id of the records to use (default: the one "
+                      "with the most records)"),
+             cl::cat(category));
+static cl::opt<std::string> modelKind("model", cl::init("mamba"),
+                                      cl::desc("mamba, tlp or mlp"),
+                                      cl::cat(category));
+static cl::opt<std::string>
+    testManifest("test-manifest", cl::init(""),
+                 cl::desc("Manifest (tcl-dataset) of the held-out networks: "
+                          "their tasks are left out of training and scored "
+                          "per network (default: 20% of the tasks, seeded)"),
+                 cl::cat(category));
+static cl::opt<std::string>
+    trainManifest("train-manifest", cl::init(""),
+                  cl::desc("Train only on the tasks of this manifest "
+                           "(default: every task not held out)"),
+                  cl::cat(category));
+static cl::opt<unsigned> epochs("epochs", cl::init(30),
+                                cl::desc("Training epochs"), cl::cat(category));
+static cl::opt<double> learningRate("lr", cl::init(7e-4),
+                                    cl::desc("Adam learning rate"),
+                                    cl::cat(category));
+static cl::opt<std::string> loss("loss", cl::init("lambdarank"),
+                                 cl::desc("lambdarank or mse"),
+                                 cl::cat(category));
+static cl::opt<unsigned> maxLength("max-length", cl::init(64),
+                                   cl::desc("Token sequence length"),
+                                   cl::cat(category));
+static cl::opt<unsigned>
+    maxPerTask("max-per-task", cl::init(0),
+               cl::desc("Use at most this many records per task (0: all)"),
+               cl::cat(category));
+static cl::opt<double>
+    timeLimit("time-limit", cl::init(0),
+              cl::desc("Stop training after this many seconds (0: none)"),
+              cl::cat(category));
+static cl::opt<uint64_t> seed("seed", cl::init(0),
+                              cl::desc("Seed of initialization and batching"),
+                              cl::cat(category));
+static cl::opt<std::string> outputFile("o", cl::init(""),
+                                       cl::desc("Save the model here (and "
+                                                "its sidecar as <file>.json)"),
+                                       cl::value_desc("file"),
+                                       cl::cat(category));
+static cl::opt<std::string> jsonFile("json", cl::init(""),
+                                     cl::desc("Write the results as JSON"),
+                                     cl::cat(category));
+
+namespace {
+int fail(const llvm::Twine &message) {
+  llvm::errs() << "tcl-train: " << message << "\n";
+  return 1;
+}
+
+/// Network name -> (workload key -> weight), from a tcl-dataset manifest.
+using NetworkTasks = std::map<std::string, std::map<std::string, int64_t>>;
+
+llvm::Expected<NetworkTasks> readManifest(llvm::StringRef path) {
+  auto failWith = [&](const llvm::Twine &why) {
+    return llvm::createStringError("manifest '" + path + "': " + why);
+  };
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
+      llvm::MemoryBuffer::getFile(path);
+  if (!file)
+    return failWith(file.getError().message());
+  llvm::Expected<llvm::json::Value> json =
+      llvm::json::parse((*file)->getBuffer());
+  if (!json)
+    return failWith(llvm::toString(json.takeError()));
+  const llvm::json::Object *root = json->getAsObject();
+  const llvm::json::Array *tasks = root ? root->getArray("tasks") : nullptr;
+  if (!tasks)
+    return failWith("no 'tasks' array");
+  NetworkTasks result;
+  for (const llvm::json::Value &t : *tasks) {
+    const llvm::json::Object *o = t.getAsObject();
+    std::optional<llvm::StringRef> key = o ? o->getString("key") : std::nullopt;
+    const llvm::json::Object *networks = o ? o->getObject("networks") : nullptr;
+    if (!key || !networks)
+      return failWith("a task without 'key' or 'networks'");
+    for (const auto &[name, weight] : *networks)
+      result[name.str()][key->str()] = weight.getAsInteger().value_or(1);
+  }
+  return result;
+}
+
+/// The platform with the most records.
+std::string busiestPlatform(const Database &db) {
+  llvm::StringMap<unsigned> counts;
+  for (const MeasureRecord &r : db.records())
+    ++counts[r.platform];
+  std::string best;
+  unsigned most = 0;
+  for (const auto &entry : counts)
+    if (entry.second > most) {
+      most = entry.second;
+      best = entry.first().str();
+    }
+  return best;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "tcl-train: train a learned cost model on measure records\n\n"
+      "Reads the records of one platform from --database (see tcl-dataset),\n"
+      "turns each into features (primitive-sequence tokens for mamba/tlp,\n"
+      "statement features for mlp), trains with LambdaRank over each task's\n"
+      "programs (labels: min latency of the task / latency), and reports\n"
+      "TenSet's top-1/top-5 score on the held-out networks of\n"
+      "--test-manifest, weighting tasks by how often they run.\n\n"
+      "Example: tcl-train --database=data/cpu-avx512-t2/dataset.jsonl "
+      "--test-manifest=data/cpu-avx512-t2/eval.manifest.json "
+      "--model=mamba -o models/cpu-avx512-t2.mamba.pt\n");
+  if (loss != "lambdarank" && loss != "mse")
+    return fail("unknown --loss '" + loss + "' (expected lambdarank or mse)");
+  llvm::Expected<std::string> config = defaultModelConfig(modelKind);
+  if (!config)
+    return fail(llvm::toString(config.takeError()));
+
+  llvm::Expected<Database> db = Database::open(database, /*create=*/false);
+  if (!db)
+    return fail(llvm::toString(db.takeError()));
+  std::string platformId =
+      platform.empty() ? busiestPlatform(*db) : platform.getValue();
+  if (platformId.empty())
+    return fail("'" + database + "' holds no measure records");
+
+  // Held-out networks and the split of tasks.
+  NetworkTasks test;
+  llvm::StringSet<> testKeys, trainOnly;
+  if (!testManifest.empty()) {
+    llvm::Expected<NetworkTasks> m = readManifest(testManifest);
+    if (!m)
+      return fail(llvm::toString(m.takeError()));
+    test = std::move(*m);
+    for (const auto &[network, tasks] : test)
+      for (const auto &[key, weight] : tasks)
+        testKeys.insert(key);
+  }
+  if (!trainManifest.empty()) {
+    llvm::Expected<NetworkTasks> m = readManifest(trainManifest);
+    if (!m)
+      return fail(llvm::toString(m.takeError()));
+    for (const auto &[network, tasks] : *m)
+      for (const auto &[key, weight] : tasks)
+        if (!testKeys.contains(key))
+          trainOnly.insert(key);
+  }
+  TrainingDataOptions options;
+  options.platform = platformId;
+  options.maxLength = maxLength;
+  options.maxPerTask = maxPerTask;
+  unsigned skipped = 0;
+  llvm::Expected<TrainingData> all = loadTrainingData(*db, options, &skipped);
+  if (!all)
+    return fail(llvm::toString(all.takeError()));
+  if (all->groupKeys.empty())
+    return fail("no task has a successful record for platform '" +
+                platformId + "'");
+  if (testManifest.empty()) {
+    // Hold out 20% of the tasks as one pseudo-network.
+    std::vector<std::string> keys = all->groupKeys;
+    std::mt19937_64 rng(seed);
+    std::shuffle(keys.begin(), keys.end(), rng);
+    for (size_t i = 0; i < std::max<size_t>(1, keys.size() / 5); ++i) {
+      testKeys.insert(keys[i]);
+      test["held-out tasks"][keys[i]] = 1;
+    }
+  }
+
+  // Split by task.
+  TrainingData eval = selectGroups(
+      *all, [&](llvm::StringRef key) { return testKeys.contains(key); });
+  TrainingData train = selectGroups(*all, [&](llvm::StringRef key) {
+    return !testKeys.contains(key) &&
+           (trainManifest.empty() || trainOnly.contains(key));
+  });
+  llvm::errs() << "tcl-train: platform " << platformId << "; train "
+               << train.groupKeys.size() << " tasks / " << train.size()
+               << " programs, test " << eval.groupKeys.size() << " tasks / "
+               << eval.size() << " programs";
+  if (skipped)
+    llvm::errs() << " (" << skipped << " records skipped: knobs do not fit)";
+  llvm::errs() << "\n";
+  if (train.size() == 0)
+    return fail("no training programs left after holding out the test tasks");
+
+  ModelOrError created = createModel(*config, seed);
+  if (!created)
+    return fail(created.error);
+  RankingModel &model = *created.model;
+  llvm::errs() << "tcl-train: " << modelKind << " model, "
+               << model.parameterCount() << " parameters\n";
+
+  TrainOptions trainOptions;
+  trainOptions.epochs = epochs;
+  trainOptions.learningRate = learningRate;
+  trainOptions.loss = loss == "mse" ? LossKind::MSE : LossKind::LambdaRank;
+  trainOptions.seed = seed;
+  trainOptions.timeLimitSeconds = timeLimit;
+  trainOptions.log = [](const EpochLog &log) {
+    llvm::errs() << llvm::format("  epoch %3lld  loss %.4f  %.1fs\n",
+                                 static_cast<long long>(log.epoch), log.loss,
+                                 log.elapsedSeconds);
+  };
+  TrainResult trained = tcl::train(model, toRankingData(train), trainOptions);
+  if (!trained.error.empty())
+    return fail("training failed: " + trained.error);
+
+  // Evaluation: scores of the held-out programs, top-k per network.
+  llvm::json::Object scoresJSON;
+  double predictionsPerSecond = 0;
+  if (eval.size() > 0) {
+    auto start = std::chrono::steady_clock::now();
+    std::string error;
+    torch::Tensor scores =
+        tcl::predict(model, toRankingData(eval), 1024, &error);
+    double seconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+    if (!scores.defined())
+      return fail("prediction failed: " + error);
+    predictionsPerSecond = eval.size() / std::max(seconds, 1e-9);
+    auto s = scores.accessor<float, 1>();
+    llvm::StringMap<TopKTask> byKey;
+    for (size_t i = 0; i < eval.size(); ++i) {
+      TopKTask &t = byKey[eval.groupKeys[eval.groups[i]]];
+      t.latencies.push_back(eval.latencies[i]);
+      t.scores.push_back(s[static_cast<int64_t>(i)]);
+    }
+    llvm::outs() << llvm::format("%-28s %6s %8s %8s\n", "network", "tasks",
+                                 "top-1", "top-5");
+    double sum1 = 0, sum5 = 0;
+    unsigned networks = 0;
+    for (const auto &[network, tasks] : test) {
+      std::vector<TopKTask> weighted;
+      for (const auto &[key, weight] : tasks) {
+        auto it = byKey.find(key);
+        if (it == byKey.end())
+          continue;
+        TopKTask t = it->second;
+        t.weight = static_cast<double>(weight);
+        weighted.push_back(std::move(t));
+      }
+      if (weighted.empty())
+        continue;
+      double top1 = topKScore(weighted, 1), top5 = topKScore(weighted, 5);
+      llvm::outs() << llvm::format("%-28s %6zu %8.4f %8.4f\n",
+                                   network.c_str(), weighted.size(), top1,
+                                   top5);
+      scoresJSON[network] = llvm::json::Object{
+          {"tasks", static_cast<int64_t>(weighted.size())},
+          {"top1", top1},
+          {"top5", top5}};
+      sum1 += top1;
+      sum5 += top5;
+      ++networks;
+    }
+    if (networks)
+      llvm::outs() << llvm::format("%-28s %6s %8.4f %8.4f\n", "mean", "",
+                                   sum1 / networks, sum5 / networks);
+    llvm::outs() << llvm::format("predictions: %.0f programs/s\n",
+                                 predictionsPerSecond);
+  }
+
+  llvm::json::Object summary{
+      {"model", modelKind.getValue()},
+      {"parameters", model.parameterCount()},
+      {"platform", platformId},
+      {"database", database.getValue()},
+      {"train_tasks", static_cast<int64_t>(train.groupKeys.size())},
+      {"train_programs", static_cast<int64_t>(train.size())},
+      {"test_tasks", static_cast<int64_t>(eval.groupKeys.size())},
+      {"test_programs", static_cast<int64_t>(eval.size())},
+      {"epochs", static_cast<int64_t>(trained.epochLosses.size())},
+      {"train_seconds", trained.seconds},
+      {"final_loss",
+       trained.epochLosses.empty() ? 0.0 : trained.epochLosses.back()},
+      {"predictions_per_second", predictionsPerSecond},
+      {"scores", llvm::json::Object(scoresJSON)},
+      {"seed", static_cast<int64_t>(seed.getValue())},
+  };
+  if (!outputFile.empty()) {
+    ModelSidecar sidecar;
+    sidecar.kind = modelKind;
+    sidecar.config = model.describeConfig();
+    sidecar.sequenceFeatureVersion = kSequenceFeatureVersion;
+    sidecar.statementFeatureVersion = kFeatureVersion;
+    sidecar.maxLength = maxLength;
+    sidecar.platform = platformId;
+    sidecar.trained = summary;
+    if (llvm::Error err = saveModelWithSidecar(model, outputFile, sidecar))
+      return fail(llvm::toString(std::move(err)));
+    llvm::errs() << "tcl-train: wrote " << outputFile << " and "
+                 << outputFile << ".json\n";
+  }
+  if (!jsonFile.empty()) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(jsonFile, ec);
+    if (ec)
+      return fail("cannot write '" + jsonFile + "': " + ec.message());
+    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(summary)))
+       << "\n";
+  }
+  return 0;
+}
