@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
-# The main job on the bundled workload: builds TCL if needed, then tunes the
-# 35 distinct ResNet-50 and BERT-base layers on the host CPU (about ten
-# minutes on 2 cores), prints the per-task table and the estimated end-to-end
-# speedup, and writes the tuned module. Measurements go to
-# resnet50_bert_layers.jsonl, so running it again resumes. Extra arguments go
-# to tcl-tune (see `build/bin/tcl-tune --help`), e.g. --trials=5000 or
-# --target=cpu:avx2,threads=1.
+# The main job on the bundled real workload: builds TCL if needed, brings the
+# imported ResNet-50 (examples/networks/resnet50.mlir, from ONNX by
+# python/tcl/onnx_import.py) to fused Linalg, tunes its 32 distinct tasks on
+# the host CPU (about ten minutes on 2 cores), prints the per-task table,
+# writes the tuned module, and then times the whole network end to end with
+# default and with tuned schedules. Measurements go to resnet50.jsonl, so
+# running it again resumes. Extra arguments go to tcl-tune (see
+# `build/bin/tcl-tune --help`), e.g. --trials=5000 or
+# --target=cpu:avx2,threads=1 (a --target is also used for the timing runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-build_dir=${TCL_BUILD_DIR:-build}
-"$build_dir/bin/tcl-tune" examples/resnet50_bert_layers.mlir --trials=2500 \
-  --database=resnet50_bert_layers.jsonl -o resnet50_bert_layers.tuned.mlir "$@"
+bin=${TCL_BUILD_DIR:-build}/bin
+target=cpu
+for arg in "$@"; do
+  case "$arg" in --target=*) target="${arg#--target=}" ;; esac
+done
+mkdir -p "${TCL_BUILD_DIR:-build}/examples"
+network="${TCL_BUILD_DIR:-build}/examples/resnet50.mlir"
+"$bin/tcl-opt" examples/networks/resnet50.mlir --tcl-preprocess -o "$network"
+"$bin/tcl-tune" "$network" --trials=2500 --database=resnet50.jsonl \
+  -o resnet50.tuned.mlir "$@"
+echo
+echo "ResNet-50 end to end, batch 1, random input ($target):"
+"$bin/tcl-run" "$network" --entry=forward --target="$target"
+"$bin/tcl-run" "$network" --entry=forward --target="$target" \
+  --database=resnet50.jsonl
