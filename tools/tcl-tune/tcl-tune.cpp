@@ -54,8 +54,11 @@ static cl::opt<unsigned>
            cl::cat(category));
 static cl::opt<std::string>
     costModel("cost-model", cl::init("xgb"),
-              cl::desc("Cost model: xgb (XGBoost, refit online), random, or "
-                       "xgb:<saved model>"),
+              cl::desc("Cost model: xgb (XGBoost, refit online), random, "
+                       "xgb:<saved model>, or a LibTorch model mamba, tlp, "
+                       "mlp (untrained) or mamba:<model.pt>, tlp:<...>, "
+                       "mlp:<...> (pretrained by tcl-train, fine-tuned "
+                       "online; docs/cost-models.md)"),
               cl::cat(category));
 static cl::opt<std::string>
     database("database", cl::init("tcl-tune.jsonl"),
