@@ -39,11 +39,10 @@ void tcl::appendProgram(TrainingData &data,
                        static_cast<int64_t>(n));
 }
 
-llvm::Expected<TrainingData>
-tcl::loadTrainingData(const Database &db, const TrainingDataOptions &options,
-                      unsigned *skipped) {
-  TrainingData data;
-  data.maxLength = options.maxLength;
+llvm::Error
+tcl::forEachTask(const Database &db, const TrainingDataOptions &options,
+                 llvm::function_ref<llvm::Error(const TaskRecords &)> fn,
+                 unsigned *skipped) {
   unsigned skippedRecords = 0;
   mlir::DialectRegistry registry;
   registerTCLDialects(registry);
@@ -96,9 +95,11 @@ tcl::loadTrainingData(const Database &db, const TrainingDataOptions &options,
     if (!statements)
       return statements.takeError();
 
-    int64_t group = static_cast<int64_t>(data.groupKeys.size());
-    data.groupKeys.push_back(workload.key);
-    data.groupKinds.push_back(workload.kind);
+    TaskRecords task;
+    task.workload = &workload;
+    task.space = &*space;
+    task.sequence = &*sequences;
+    task.statements = &*statements;
     for (const MeasureRecord *r : records) {
       llvm::Expected<Schedule> schedule = space->fromKnobMap(r->knobs);
       if (!schedule) {
@@ -106,15 +107,41 @@ tcl::loadTrainingData(const Database &db, const TrainingDataOptions &options,
         ++skippedRecords;
         continue;
       }
-      appendProgram(data, *sequences, *statements, *schedule, group,
-                    r->ok() ? static_cast<float>(best / r->medianSeconds)
-                            : 0.0f,
-                    r->ok() ? r->medianSeconds
-                            : std::numeric_limits<double>::infinity());
+      task.schedules.push_back(std::move(*schedule));
+      task.labels.push_back(
+          r->ok() ? static_cast<float>(best / r->medianSeconds) : 0.0f);
+      task.latencies.push_back(r->ok()
+                                   ? r->medianSeconds
+                                   : std::numeric_limits<double>::infinity());
     }
+    if (llvm::Error err = fn(task))
+      return err;
   }
   if (skipped)
     *skipped = skippedRecords;
+  return llvm::Error::success();
+}
+
+llvm::Expected<TrainingData>
+tcl::loadTrainingData(const Database &db, const TrainingDataOptions &options,
+                      unsigned *skipped) {
+  TrainingData data;
+  data.maxLength = options.maxLength;
+  llvm::Error err = forEachTask(
+      db, options,
+      [&](const TaskRecords &task) {
+        int64_t group = static_cast<int64_t>(data.groupKeys.size());
+        data.groupKeys.push_back(task.workload->key);
+        data.groupKinds.push_back(task.workload->kind);
+        for (size_t i = 0; i < task.schedules.size(); ++i)
+          appendProgram(data, *task.sequence, *task.statements,
+                        task.schedules[i], group, task.labels[i],
+                        task.latencies[i]);
+        return llvm::Error::success();
+      },
+      skipped);
+  if (err)
+    return std::move(err);
   return data;
 }
 

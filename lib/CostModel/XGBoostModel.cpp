@@ -121,9 +121,9 @@ std::vector<double> XGBoostModel::predict(const TaskContext &task,
   return std::vector<double>(out, out + length);
 }
 
-void XGBoostModel::update(const TaskContext &task,
-                          llvm::ArrayRef<Schedule> schedules,
-                          llvm::ArrayRef<double> throughputs) {
+void XGBoostModel::addRecords(const TaskContext &task,
+                              llvm::ArrayRef<Schedule> schedules,
+                              llvm::ArrayRef<double> throughputs) {
   assert(schedules.size() == throughputs.size() &&
          "one throughput per schedule");
   const StatementFeatureExtractor *extractor = getExtractor(task);
@@ -134,6 +134,12 @@ void XGBoostModel::update(const TaskContext &task,
   for (auto [i, schedule] : llvm::enumerate(schedules))
     extractor->extractProgram(schedule, &rows[first + i * kNumProgramFeatures]);
   labels.insert(labels.end(), throughputs.begin(), throughputs.end());
+}
+
+void XGBoostModel::update(const TaskContext &task,
+                          llvm::ArrayRef<Schedule> schedules,
+                          llvm::ArrayRef<double> throughputs) {
+  addRecords(task, schedules, throughputs);
   if (std::set<float>(labels.begin(), labels.end()).size() < 2)
     return;
   fit();

@@ -5,6 +5,9 @@
 // RUN: FileCheck %s --check-prefix=LOG < %t.log
 // RUN: FileCheck %s --check-prefix=SIDECAR < %t.pt.json
 // RUN: FileCheck %s --check-prefix=JSON < %t.json
+// Ansor's XGBoost model, fitted offline on the same split.
+// RUN: tcl-train --database=%t.jsonl --model=xgb -o %t.xgb --json=%t.xgb.json 2>&1 | FileCheck %s --check-prefix=XGB
+// RUN: FileCheck %s --check-prefix=XGB-META < %t.xgb.meta.json
 // The tuner loads the model, scores candidates with it and fine-tunes it.
 // RUN: tcl-tune %s --target=cpu,threads=1 --trials=6 --measures-per-round=3 --cost-model=mamba:%t.pt --database=%t.tune.jsonl --min-repeat-seconds=0.001 2>&1 | FileCheck %s --check-prefix=TUNE
 // Bad input.
@@ -30,13 +33,17 @@
 
 // JSON: "train_programs": 20
 
+// XGB: xgb on 20 programs
+// XGB: held-out tasks 1
+// XGB-META: "model": "xgb"
+
 // TUNE: cost model 'mamba'
 // TUNE: estimated end to end
 
 // KIND: holds a 'mamba' model, not 'tlp'
 // VERSION: trained on feature versions sequence 99 / statement 1, this build computes sequence 1 / statement 1; retrain the model
 // MISSING: tcl-train: {{.*}}missing.jsonl
-// MODEL: tcl-train: unknown model kind 'transformer' (expected mamba, tlp or mlp)
+// MODEL: tcl-train: unknown --model 'transformer' (expected mamba, tlp, mlp or xgb)
 
 func.func @dense(%a: tensor<32x64xf32>, %b: tensor<64x48xf32>) -> tensor<32x48xf32> {
   %zero = arith.constant 0.0 : f32

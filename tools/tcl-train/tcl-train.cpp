@@ -8,6 +8,7 @@
 
 #include "tcl/CostModel/LearnedCostModel.h"
 #include "tcl/CostModel/Ranking.h"
+#include "tcl/CostModel/XGBoostModel.h"
 #include "tcl/Features/SequenceFeatures.h"
 #include "tcl/Features/StatementFeatures.h"
 
@@ -20,6 +21,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <random>
 
@@ -36,7 +38,7 @@ static cl::opt<std::string>
                       "with the most records)"),
              cl::cat(category));
 static cl::opt<std::string> modelKind("model", cl::init("mamba"),
-                                      cl::desc("mamba, tlp or mlp"),
+                                      cl::desc("mamba, tlp, mlp or xgb"),
                                       cl::cat(category));
 static cl::opt<std::string>
     testManifest("test-manifest", cl::init(""),
@@ -132,6 +134,141 @@ std::string busiestPlatform(const Database &db) {
     }
   return best;
 }
+
+/// A trained model, the scores it gives the held-out programs, and facts
+/// for the report.
+struct Trained {
+  std::string error;
+  std::vector<float> scores;
+  int64_t parameters = 0;
+  int64_t epochs = 0;
+  double trainSeconds = 0;
+  double finalLoss = 0;
+  double predictionsPerSecond = 0;
+  std::function<llvm::Error(llvm::StringRef path, llvm::StringRef platform,
+                            const llvm::json::Object &summary)>
+      save;
+};
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start)
+      .count();
+}
+
+/// A LibTorch model of `config` trained on `train`, scoring `eval`.
+Trained trainNeural(const std::string &config, const TrainingData &train,
+                    const TrainingData &eval) {
+  Trained r;
+  ModelOrError created = createModel(config, seed);
+  if (!created) {
+    r.error = created.error;
+    return r;
+  }
+  std::shared_ptr<RankingModel> model = created.model;
+  r.parameters = model->parameterCount();
+  llvm::errs() << "tcl-train: " << modelKind << " model, " << r.parameters
+               << " parameters\n";
+  TrainOptions options;
+  options.epochs = epochs;
+  options.learningRate = learningRate;
+  options.loss = loss == "mse" ? LossKind::MSE : LossKind::LambdaRank;
+  options.seed = seed;
+  options.timeLimitSeconds = timeLimit;
+  options.log = [](const EpochLog &log) {
+    llvm::errs() << llvm::format("  epoch %3lld  loss %.4f  %.1fs\n",
+                                 static_cast<long long>(log.epoch), log.loss,
+                                 log.elapsedSeconds);
+  };
+  TrainResult trained = tcl::train(*model, toRankingData(train), options);
+  if (!trained.error.empty()) {
+    r.error = "training failed: " + trained.error;
+    return r;
+  }
+  r.epochs = static_cast<int64_t>(trained.epochLosses.size());
+  r.trainSeconds = trained.seconds;
+  r.finalLoss = trained.epochLosses.empty() ? 0 : trained.epochLosses.back();
+  if (eval.size() > 0) {
+    auto start = std::chrono::steady_clock::now();
+    std::string error;
+    torch::Tensor scores =
+        tcl::predict(*model, toRankingData(eval), 1024, &error);
+    if (!scores.defined()) {
+      r.error = "prediction failed: " + error;
+      return r;
+    }
+    r.predictionsPerSecond = eval.size() / std::max(secondsSince(start), 1e-9);
+    auto s = scores.accessor<float, 1>();
+    for (int64_t i = 0; i < s.size(0); ++i)
+      r.scores.push_back(s[i]);
+  }
+  r.save = [model](llvm::StringRef path, llvm::StringRef platform,
+                   const llvm::json::Object &summary) {
+    ModelSidecar sidecar;
+    sidecar.kind = modelKind;
+    sidecar.config = model->describeConfig();
+    sidecar.sequenceFeatureVersion = kSequenceFeatureVersion;
+    sidecar.statementFeatureVersion = kFeatureVersion;
+    sidecar.maxLength = maxLength;
+    sidecar.platform = platform.str();
+    sidecar.trained = summary;
+    return saveModelWithSidecar(*model, path, sidecar);
+  };
+  return r;
+}
+
+/// XGBoost (Ansor's model) fitted once on the training tasks' records, then
+/// scoring the held-out tasks' records.
+Trained trainXGB(const Database &db, const TrainingDataOptions &options,
+                 const llvm::StringSet<> &testKeys,
+                 const llvm::StringSet<> &trainOnly, bool evaluate) {
+  Trained r;
+  auto model = std::make_shared<XGBoostModel>(seed);
+  auto contextOf = [](const TaskRecords &task) {
+    TaskContext context;
+    context.space = task.space;
+    context.kernelText = task.workload->kernel;
+    context.flops = task.workload->flops;
+    return context;
+  };
+  auto start = std::chrono::steady_clock::now();
+  llvm::Error err = forEachTask(db, options, [&](const TaskRecords &task) {
+    llvm::StringRef key = task.workload->key;
+    if (testKeys.contains(key) ||
+        (!trainManifest.empty() && !trainOnly.contains(key)))
+      return llvm::Error::success();
+    std::vector<double> labels(task.labels.begin(), task.labels.end());
+    model->addRecords(contextOf(task), task.schedules, labels);
+    return llvm::Error::success();
+  });
+  if (err) {
+    r.error = llvm::toString(std::move(err));
+    return r;
+  }
+  llvm::errs() << "tcl-train: xgb on " << model->getNumRecords()
+               << " programs\n";
+  model->fit();
+  r.trainSeconds = secondsSince(start);
+  if (evaluate) {
+    auto predictStart = std::chrono::steady_clock::now();
+    err = forEachTask(db, options, [&](const TaskRecords &task) {
+      if (!testKeys.contains(task.workload->key))
+        return llvm::Error::success();
+      for (double s : model->predict(contextOf(task), task.schedules))
+        r.scores.push_back(static_cast<float>(s));
+      return llvm::Error::success();
+    });
+    if (err) {
+      r.error = llvm::toString(std::move(err));
+      return r;
+    }
+    r.predictionsPerSecond =
+        r.scores.size() / std::max(secondsSince(predictStart), 1e-9);
+  }
+  r.save = [model](llvm::StringRef path, llvm::StringRef,
+                   const llvm::json::Object &) { return model->save(path); };
+  return r;
+}
 } // namespace
 
 int main(int argc, char **argv) {
@@ -151,9 +288,14 @@ int main(int argc, char **argv) {
       "--model=mamba -o models/cpu-avx512-t2.mamba.pt\n");
   if (loss != "lambdarank" && loss != "mse")
     return fail("unknown --loss '" + loss + "' (expected lambdarank or mse)");
-  llvm::Expected<std::string> config = defaultModelConfig(modelKind);
-  if (!config)
-    return fail(llvm::toString(config.takeError()));
+  bool isXGB = modelKind == "xgb";
+  llvm::Expected<std::string> config =
+      isXGB ? std::string() : defaultModelConfig(modelKind);
+  if (!config) {
+    llvm::consumeError(config.takeError());
+    return fail("unknown --model '" + modelKind +
+                "' (expected mamba, tlp, mlp or xgb)");
+  }
 
   llvm::Expected<Database> db = Database::open(database, /*create=*/false);
   if (!db)
@@ -223,48 +365,26 @@ int main(int argc, char **argv) {
   if (train.size() == 0)
     return fail("no training programs left after holding out the test tasks");
 
-  ModelOrError created = createModel(*config, seed);
-  if (!created)
-    return fail(created.error);
-  RankingModel &model = *created.model;
-  llvm::errs() << "tcl-train: " << modelKind << " model, "
-               << model.parameterCount() << " parameters\n";
+  // Training, and the scores of the held-out programs (in `eval` order).
+  Trained result;
+  if (isXGB)
+    result = trainXGB(*db, options, testKeys, trainOnly, eval.size() > 0);
+  else
+    result = trainNeural(*config, train, eval);
+  if (!result.error.empty())
+    return fail(result.error);
 
-  TrainOptions trainOptions;
-  trainOptions.epochs = epochs;
-  trainOptions.learningRate = learningRate;
-  trainOptions.loss = loss == "mse" ? LossKind::MSE : LossKind::LambdaRank;
-  trainOptions.seed = seed;
-  trainOptions.timeLimitSeconds = timeLimit;
-  trainOptions.log = [](const EpochLog &log) {
-    llvm::errs() << llvm::format("  epoch %3lld  loss %.4f  %.1fs\n",
-                                 static_cast<long long>(log.epoch), log.loss,
-                                 log.elapsedSeconds);
-  };
-  TrainResult trained = tcl::train(model, toRankingData(train), trainOptions);
-  if (!trained.error.empty())
-    return fail("training failed: " + trained.error);
-
-  // Evaluation: scores of the held-out programs, top-k per network.
+  // Evaluation: top-k per held-out network.
   llvm::json::Object scoresJSON;
-  double predictionsPerSecond = 0;
   if (eval.size() > 0) {
-    auto start = std::chrono::steady_clock::now();
-    std::string error;
-    torch::Tensor scores =
-        tcl::predict(model, toRankingData(eval), 1024, &error);
-    double seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
-    if (!scores.defined())
-      return fail("prediction failed: " + error);
-    predictionsPerSecond = eval.size() / std::max(seconds, 1e-9);
-    auto s = scores.accessor<float, 1>();
+    if (result.scores.size() != eval.size())
+      return fail("internal error: " + llvm::Twine(result.scores.size()) +
+                  " scores for " + llvm::Twine(eval.size()) + " programs");
     llvm::StringMap<TopKTask> byKey;
     for (size_t i = 0; i < eval.size(); ++i) {
       TopKTask &t = byKey[eval.groupKeys[eval.groups[i]]];
       t.latencies.push_back(eval.latencies[i]);
-      t.scores.push_back(s[static_cast<int64_t>(i)]);
+      t.scores.push_back(result.scores[i]);
     }
     llvm::outs() << llvm::format("%-28s %6s %8s %8s\n", "network", "tasks",
                                  "top-1", "top-5");
@@ -298,39 +418,29 @@ int main(int argc, char **argv) {
       llvm::outs() << llvm::format("%-28s %6s %8.4f %8.4f\n", "mean", "",
                                    sum1 / networks, sum5 / networks);
     llvm::outs() << llvm::format("predictions: %.0f programs/s\n",
-                                 predictionsPerSecond);
+                                 result.predictionsPerSecond);
   }
 
   llvm::json::Object summary{
       {"model", modelKind.getValue()},
-      {"parameters", model.parameterCount()},
+      {"parameters", result.parameters},
       {"platform", platformId},
       {"database", database.getValue()},
       {"train_tasks", static_cast<int64_t>(train.groupKeys.size())},
       {"train_programs", static_cast<int64_t>(train.size())},
       {"test_tasks", static_cast<int64_t>(eval.groupKeys.size())},
       {"test_programs", static_cast<int64_t>(eval.size())},
-      {"epochs", static_cast<int64_t>(trained.epochLosses.size())},
-      {"train_seconds", trained.seconds},
-      {"final_loss",
-       trained.epochLosses.empty() ? 0.0 : trained.epochLosses.back()},
-      {"predictions_per_second", predictionsPerSecond},
+      {"epochs", result.epochs},
+      {"train_seconds", result.trainSeconds},
+      {"final_loss", result.finalLoss},
+      {"predictions_per_second", result.predictionsPerSecond},
       {"scores", llvm::json::Object(scoresJSON)},
       {"seed", static_cast<int64_t>(seed.getValue())},
   };
   if (!outputFile.empty()) {
-    ModelSidecar sidecar;
-    sidecar.kind = modelKind;
-    sidecar.config = model.describeConfig();
-    sidecar.sequenceFeatureVersion = kSequenceFeatureVersion;
-    sidecar.statementFeatureVersion = kFeatureVersion;
-    sidecar.maxLength = maxLength;
-    sidecar.platform = platformId;
-    sidecar.trained = summary;
-    if (llvm::Error err = saveModelWithSidecar(model, outputFile, sidecar))
+    if (llvm::Error err = result.save(outputFile, platformId, summary))
       return fail(llvm::toString(std::move(err)));
-    llvm::errs() << "tcl-train: wrote " << outputFile << " and "
-                 << outputFile << ".json\n";
+    llvm::errs() << "tcl-train: wrote " << outputFile << " and its sidecar\n";
   }
   if (!jsonFile.empty()) {
     std::error_code ec;

@@ -14,6 +14,9 @@
 #define TCL_COSTMODEL_TRAININGDATA_H
 
 #include "tcl/Database/Database.h"
+#include "tcl/Features/SequenceFeatures.h"
+#include "tcl/Features/StatementFeatures.h"
+#include "tcl/Space/SearchSpace.h"
 
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringSet.h"
@@ -63,9 +66,6 @@ struct TrainingDataOptions {
   unsigned maxPerTask = 0;
 };
 
-class SequenceFeatureExtractor;
-class StatementFeatureExtractor;
-struct Schedule;
 
 /// Appends one program of group `group` to `data` (data.maxLength must be
 /// set): its tokens, mask, the task embedding, its statements and the
@@ -79,6 +79,29 @@ void appendProgram(TrainingData &data, const SequenceFeatureExtractor &sequence,
 /// groups renumbered in their original order.
 TrainingData selectGroups(const TrainingData &data,
                           llvm::function_ref<bool(llvm::StringRef key)> keep);
+
+/// One task's usable records, as loadTrainingData() reads them.
+struct TaskRecords {
+  const WorkloadRecord *workload = nullptr;
+  /// The task's search space, rebuilt from the kernel; valid during the
+  /// callback only.
+  const SearchSpace *space = nullptr;
+  const SequenceFeatureExtractor *sequence = nullptr;
+  const StatementFeatureExtractor *statements = nullptr;
+  /// Per record: schedule, label (normalized throughput) and median latency
+  /// in seconds (+inf for failures).
+  std::vector<Schedule> schedules;
+  std::vector<float> labels;
+  std::vector<double> latencies;
+};
+
+/// Calls `fn` for every workload of `db` with a successful record on
+/// `options.platform`, in database order (the order of loadTrainingData's
+/// groups), stopping at the first error. Same rules and errors as
+/// loadTrainingData().
+llvm::Error forEachTask(const Database &db, const TrainingDataOptions &options,
+                        llvm::function_ref<llvm::Error(const TaskRecords &)> fn,
+                        unsigned *skipped = nullptr);
 
 /// Reads the records of `db` for `options.platform`. Each workload's search
 /// space is rebuilt from its kernel text (workload record) for the target

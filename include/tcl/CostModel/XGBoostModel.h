@@ -83,6 +83,16 @@ public:
   void update(const TaskContext &task, llvm::ArrayRef<Schedule> schedules,
               llvm::ArrayRef<double> throughputs) override;
 
+  /// Adds the records without refitting (offline training: add every
+  /// task's records, then fit() once).
+  void addRecords(const TaskContext &task, llvm::ArrayRef<Schedule> schedules,
+                  llvm::ArrayRef<double> throughputs);
+
+  /// Refits from scratch on all records added since construction or the
+  /// last load; on an XGBoost error the previous model is kept with a
+  /// warning on stderr.
+  void fit();
+
   /// Writes the trees to `path` (XGBoost's JSON model format) and a sidecar
   /// `<path>.meta.json`: `{"model": "xgb", "feature_version",
   /// "num_features", "num_records", "rounds", "seed"}`. Fails, naming the
@@ -113,7 +123,6 @@ private:
   const StatementFeatureExtractor *getExtractor(const TaskContext &task);
   std::vector<double> randomScores(size_t n);
   /// Refits on `rows` / `labels`; keeps the previous trees on failure.
-  void fit();
 
   uint64_t seed;
   XGBoostOptions options;
