@@ -47,7 +47,8 @@ Schedule SearchSpace::getDefault() const {
   unsigned rank = outputToLoop.size();
   int64_t vw = vectorWidth;
   // Register tile: about two vectors along the innermost output dim, up to
-  // eight rows along the next dim that is free to vary.
+  // eight rows along the next dim that is free to vary (for a generalized
+  // convolution, the next output image dim).
   SmallVector<int64_t> reg(rank, 1);
   if (rank > 0) {
     int64_t innerCap = category == Category::Elementwise ? 4 * vw : 2 * vw;
@@ -61,6 +62,10 @@ Schedule SearchSpace::getDefault() const {
     for (int j = static_cast<int>(rank) - 2; j >= 0; --j) {
       const Knob &k = knob(knobName("tile_reg", j));
       if (k.options.size() == 1)
+        continue;
+      // Rows along groups share no operand, rows along an image dim share
+      // the filter.
+      if (generalizeConv && !llvm::is_contained(imageLoops, outputToLoop[j]))
         continue;
       reg[j] = largestOption(k, [](int64_t v) { return v <= 8; });
       break;

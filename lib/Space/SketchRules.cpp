@@ -45,6 +45,31 @@ static std::optional<SmallVector<unsigned>> decomposableConv(Operation *op) {
   return std::nullopt;
 }
 
+/// Named convolutions without an upstream 1-D decomposition whose register
+/// tile is vectorized as a generic contraction instead: once the window
+/// loops have unit tiles and are folded away, every indexing map is a
+/// projected permutation. Returns the anchor loops that need a unit register
+/// tile for that: the window loops, and the output image loops with a
+/// stride other than 1 (whose input index stays `stride * d`).
+static std::optional<SmallVector<unsigned>>
+generalizableConv(linalg::LinalgOp op, SmallVectorImpl<unsigned> &imageLoops) {
+  // (n, oh, ow, g, f, kh, kw, c); the group dim is a batch dim of the
+  // contraction, so grouped convolutions stay one op.
+  if (!isa<linalg::Conv2DNhwgcGfhwcOp>(op))
+    return std::nullopt;
+  FailureOr<linalg::ConvolutionDimensions> dims =
+      linalg::inferConvolutionDims(op);
+  if (failed(dims) || dims->strides.size() != dims->outputImage.size())
+    return std::nullopt;
+  imageLoops.assign(dims->outputImage.begin(), dims->outputImage.end());
+  SmallVector<unsigned> unit(dims->filterLoop.begin(), dims->filterLoop.end());
+  for (auto [loop, stride] : llvm::zip(dims->outputImage, dims->strides))
+    if (stride != 1)
+      unit.push_back(loop);
+  llvm::sort(unit);
+  return unit;
+}
+
 class SketchBuilder {
 public:
   static FailureOr<SearchSpace> build(const Task &task, const Target &target);
@@ -90,6 +115,10 @@ FailureOr<SearchSpace> SketchBuilder::build(const Task &task,
   } else if (auto unit = decomposableConv(anchor)) {
     space.category = SearchSpace::Category::Convolution;
     space.unitRegisterLoops = *unit;
+  } else if (auto unit = generalizableConv(anchor, space.imageLoops)) {
+    space.category = SearchSpace::Category::Convolution;
+    space.unitRegisterLoops = *unit;
+    space.generalizeConv = true;
   } else if (isa<linalg::ConvolutionOpInterface>(*anchor)) {
     return anchor.emitError("tcl: unsupported convolution for the CPU sketch "
                             "rules: no 1-D decomposition for '")
@@ -396,7 +425,8 @@ void SketchBuilder::print(const SearchSpace &space, const Schedule &schedule,
   }
 
   std::string vectorOp = regTiled;
-  if (space.category == SearchSpace::Category::Convolution) {
+  if (space.category == SearchSpace::Category::Convolution &&
+      !space.generalizeConv) {
     vectorOp = p.fresh("decomposed");
     p.line() << vectorOp << " = transform.structured.decompose " << regTiled
              << " : (!transform.any_op) -> !transform.any_op\n";
@@ -414,7 +444,8 @@ void SketchBuilder::print(const SearchSpace &space, const Schedule &schedule,
     }
     os << " : !transform.any_op\n";
   };
-  vectorize(vectorOp, regSizes);
+  if (!space.generalizeConv)
+    vectorize(vectorOp, regSizes);
 
   // Fill and consumers: register tiles over the output dims, vectorized.
   auto tileAndVectorizeElementwise = [&](const std::string &op) {
@@ -436,6 +467,26 @@ void SketchBuilder::print(const SearchSpace &space, const Schedule &schedule,
     tileAndVectorizeElementwise(tiledFill);
   for (const std::string &c : tiledConsumers)
     tileAndVectorizeElementwise(c);
+
+  // A convolution without a 1-D decomposition: its register tile, with unit
+  // window loops, becomes a generic whose unit loops are folded away, which
+  // leaves a (batched) contraction with projected-permutation maps. Folding
+  // rewrites every linalg.generic in the forall, so it comes after the fill
+  // and the consumers are vectorized, and the folded op is matched anew.
+  if (space.generalizeConv) {
+    std::string generic = p.fresh("generic");
+    p.line() << generic << " = transform.structured.generalize " << regTiled
+             << " : (!transform.any_op) -> !transform.any_op\n";
+    p.line() << "transform.apply_patterns to " << forall << " {\n";
+    p.line() << "  transform.apply_patterns.linalg."
+                "fold_unit_extent_dims_via_slices\n";
+    p.line() << "} : !transform.any_op\n";
+    std::string folded = p.fresh("folded");
+    p.line() << folded
+             << " = transform.structured.match ops{[\"linalg.generic\"]} in "
+             << forall << " : (!transform.any_op) -> !transform.any_op\n";
+    vectorize(folded, regSizes);
+  }
 
   // Vector-level cleanups. No canonicalization before the contraction is
   // lowered: it folds unit-reduction contractions into mul+add, which then

@@ -80,6 +80,25 @@ func.func @f(%i: tensor<1x10x10x32xf32>, %w: tensor<3x3x32xf32>, %o: tensor<1x8x
   %r = linalg.depthwise_conv_2d_nhwc_hwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%i, %w : tensor<1x10x10x32xf32>, tensor<3x3x32xf32>) outs(%o : tensor<1x8x8x32xf32>) -> tensor<1x8x8x32xf32>
   return %r : tensor<1x8x8x32xf32>
 })mlir"},
+    {"conv_2d_nhwgc_gfhwc_relu", R"mlir(
+func.func @f(%i: tensor<1x16x16x8x4xf32>, %w: tensor<8x4x3x3x4xf32>) -> tensor<1x14x14x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x14x14x8x4xf32>
+  %fill = linalg.fill ins(%zero : f32) outs(%e : tensor<1x14x14x8x4xf32>) -> tensor<1x14x14x8x4xf32>
+  %c = linalg.conv_2d_nhwgc_gfhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%i, %w : tensor<1x16x16x8x4xf32>, tensor<8x4x3x3x4xf32>) outs(%fill : tensor<1x14x14x8x4xf32>) -> tensor<1x14x14x8x4xf32>
+  %e2 = tensor.empty() : tensor<1x14x14x8x4xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%c : tensor<1x14x14x8x4xf32>) outs(%e2 : tensor<1x14x14x8x4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %m = arith.maximumf %x, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x14x14x8x4xf32>
+  return %r : tensor<1x14x14x8x4xf32>
+})mlir"},
+    {"conv_2d_nhwgc_gfhwc_stride2", R"mlir(
+func.func @f(%i: tensor<1x15x15x4x8xf32>, %w: tensor<4x8x3x3x8xf32>, %o: tensor<1x7x7x4x8xf32>) -> tensor<1x7x7x4x8xf32> {
+  %r = linalg.conv_2d_nhwgc_gfhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%i, %w : tensor<1x15x15x4x8xf32>, tensor<4x8x3x3x8xf32>) outs(%o : tensor<1x7x7x4x8xf32>) -> tensor<1x7x7x4x8xf32>
+  return %r : tensor<1x7x7x4x8xf32>
+})mlir"},
     {"pooling_nhwc_max", R"mlir(
 func.func @f(%i: tensor<1x17x17x16xf32>, %o: tensor<1x8x8x16xf32>) -> tensor<1x8x8x16xf32> {
   %win = tensor.empty() : tensor<3x3xf32>

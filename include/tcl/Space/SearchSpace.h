@@ -18,8 +18,10 @@
 //   R  tile the reduction loops by an unroll factor /
 //
 // followed by vectorization (convolutions and pooling are first decomposed
-// to 1-D), hoisting of loop-invariant transfers out of the reduction loops,
-// and vector lowering with the chosen contraction strategy.
+// to 1-D; grouped convolutions, which have no 1-D decomposition, are
+// generalized with their unit window loops folded away), hoisting of
+// loop-invariant transfers out of the reduction loops, and vector lowering
+// with the chosen contraction strategy.
 //
 //===----------------------------------------------------------------------===//
 
@@ -82,8 +84,9 @@ public:
 
   /// The default schedule: a tiled, fused, vectorized, parallel schedule
   /// chosen by rules of thumb (register tile of about two vectors by eight
-  /// rows, cache tiles of 256 on the reduction, enough thread tiles for all
-  /// threads).
+  /// rows, for grouped convolutions rows of output columns rather than of
+  /// groups; cache tiles of 256 on the reduction, enough thread tiles for
+  /// all threads).
   Schedule getDefault() const;
 
   /// A uniformly drawn valid schedule: tile sizes are drawn outermost level
@@ -98,8 +101,9 @@ public:
   /// Checks that every value is among its knob's options and that the
   /// constraints hold: inner tiles divide outer tiles, the register tile has
   /// at most `maxRegisterTileElements` elements, and convolution register
-  /// tiles are 1 along the decomposed height dims. The error names the knob
-  /// and the broken constraint.
+  /// tiles are 1 along the decomposed height dims (the window dims and
+  /// strided output image dims of grouped convolutions). The error names the
+  /// knob and the broken constraint.
   llvm::Error verify(const Schedule &schedule) const;
 
   /// Prints the schedule as `transform.named_sequence @<name>` taking the
@@ -162,13 +166,22 @@ private:
   llvm::SmallVector<bool> isReduction;
   /// For output dim j of the root, the anchor loop it iterates.
   llvm::SmallVector<unsigned> outputToLoop;
-  /// Anchor loops forced to a register tile of 1 (decomposed conv dims).
+  /// Anchor loops forced to a register tile of 1 (decomposed conv dims;
+  /// folded window dims and strided image dims of generalized convs).
   llvm::SmallVector<unsigned> unitRegisterLoops;
   unsigned numConsumers = 0;
   bool hasFill = false;
   /// The anchor is a `linalg.conv_2d_nhwc_fhwc`, turned into the HWCF
   /// layout (a `linalg.transpose` of the filter) before tiling.
   bool transposeFilter = false;
+  /// The anchor is a convolution without an upstream 1-D decomposition
+  /// (`linalg.conv_2d_nhwgc_gfhwc`): its register tile, with unit window
+  /// loops, is generalized, its unit loops are folded away and the remaining
+  /// contraction is vectorized.
+  bool generalizeConv = false;
+  /// Output image loops of a generalized convolution (e.g. oh, ow): the
+  /// default register tile puts its rows there rather than along groups.
+  llvm::SmallVector<unsigned> imageLoops;
   /// The anchor is a `linalg.generic` (reductions over contiguous data).
   bool genericAnchor = false;
   unsigned initOperandIndex = 0;
