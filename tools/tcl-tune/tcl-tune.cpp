@@ -197,6 +197,8 @@ int main(int argc, char **argv) {
                      "tasks): default %.3f ms, tuned %.3f ms, speedup %.2fx\n",
                      totalDefault * 1e3, totalTuned * 1e3,
                      totalTuned > 0 ? totalDefault / totalTuned : 0.0);
+  // The table is complete before the apply-best report goes to stderr.
+  os.flush();
 
   if (outputFile.empty() && transformLibraryFile.empty())
     return 0;
