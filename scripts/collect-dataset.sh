@@ -4,8 +4,9 @@
 # those of the training zoo (examples/networks/zoo/*.mlir), each network
 # brought to fused Linalg by `tcl-opt --tcl-preprocess` (the form tcl-tune
 # sees). Measure records go to data/<name>/dataset.jsonl (not tracked; run
-# scripts/pack-dataset.sh to ship a compressed snapshot). Resumable: run it
-# again and it measures only what is missing.
+# scripts/pack-dataset.sh to ship a compressed snapshot, which this script
+# unpacks again on a fresh clone). Resumable: run it again and it measures
+# only what is missing.
 #
 # Usage: scripts/collect-dataset.sh [--target=cpu,threads=2] [--eval-programs=N]
 #                                   [--train-programs=N] [--name=NAME]
@@ -32,6 +33,11 @@ bin=${TCL_BUILD_DIR:-build}/bin
 out=data/$name
 pre=${TCL_BUILD_DIR:-build}/networks
 mkdir -p "$out" "$pre/eval" "$pre/train"
+# Continue from the shipped snapshot (scripts/pack-dataset.sh) on a fresh
+# clone.
+if [ ! -e "$out/dataset.jsonl" ] && [ -e "$out/dataset.jsonl.xz" ]; then
+  xz -dc "$out/dataset.jsonl.xz" > "$out/dataset.jsonl"
+fi
 
 preprocess() { # <dir of imported .mlir> <output dir>
   for f in "$1"/*.mlir; do
