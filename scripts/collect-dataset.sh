@@ -53,6 +53,8 @@ preprocess examples/networks/zoo "$pre/train"
 "$bin/tcl-dataset" "$pre"/eval/*.mlir --target="$target" \
   --programs="$eval_programs" --database="$out/dataset.jsonl" \
   --manifest="$out/eval.manifest.json"
-"$bin/tcl-dataset" "$pre"/train/*.mlir --target="$target" \
+# Round-robin over the zoo networks, so that a partial collection covers
+# all of them.
+"$bin/tcl-dataset" "$pre"/train/*.mlir --target="$target" --interleave \
   --programs="$train_programs" --database="$out/dataset.jsonl" \
   --manifest="$out/train.manifest.json"

@@ -122,8 +122,11 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
   std::vector<const Task *> firstInstance;
   llvm::StringMap<unsigned> indexOf;
   std::vector<std::string> networkNames;
+  // Per network, the workloads that first appear in it (for interleaving).
+  std::vector<std::vector<unsigned>> firstIn;
   for (auto [network, tasks] : llvm::zip(networks, tasksPerNetwork)) {
     networkNames.push_back(network.name);
+    firstIn.emplace_back();
     for (const Workload &w : groupWorkloads(tasks)) {
       if (!options.filter.empty() &&
           !llvm::StringRef(w.task->key).contains(options.filter))
@@ -135,6 +138,7 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
         t.key = w.task->key;
         t.kind = w.task->kind;
         t.flops = w.task->flops;
+        firstIn.back().push_back(static_cast<unsigned>(result.size()));
         result.push_back(std::move(t));
         firstInstance.push_back(w.task);
       }
@@ -185,9 +189,22 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
          << options.programsPerTask << " programs each; " << toMeasure
          << " to measure; database " << options.databasePath << "\n";
 
+  std::vector<unsigned> order;
+  order.reserve(result.size());
+  if (options.interleave) {
+    for (size_t round = 0; order.size() < result.size(); ++round)
+      for (const std::vector<unsigned> &own : firstIn)
+        if (round < own.size())
+          order.push_back(own[round]);
+  } else {
+    for (unsigned i = 0; i < result.size(); ++i)
+      order.push_back(i);
+  }
+
   auto start = std::chrono::steady_clock::now();
   unsigned measuredNow = 0;
-  for (auto [index, task] : llvm::enumerate(result)) {
+  for (auto [position, index] : llvm::enumerate(order)) {
+    DatasetTask &task = result[index];
     if (interrupted())
       break;
     if (task.records >= options.programsPerTask)
@@ -261,7 +278,7 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
         *log << llvm::format(
             "%s[%zu/%zu] %-36s programs %u/%u (%u ok)  all %u/%u  %.0fs "
             "elapsed  ETA %.0fs%s",
-            tty ? "\r" : "", index + 1, result.size(), task.key.c_str(),
+            tty ? "\r" : "", position + 1, result.size(), task.key.c_str(),
             task.records, options.programsPerTask, task.ok, measuredNow,
             toMeasure, elapsed, eta, tty ? "\x1b[K" : "\n");
       };

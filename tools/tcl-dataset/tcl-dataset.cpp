@@ -57,6 +57,12 @@ static cl::opt<std::string>
     filter("filter", cl::init(""),
            cl::desc("Only tasks whose workload key contains this string"),
            cl::cat(category));
+static cl::opt<bool> interleave(
+    "interleave", cl::init(false),
+    cl::desc("Measure workloads round-robin over the networks (the first "
+             "new workload of each, then the second, ...) instead of network "
+             "by network, so that a partial collection covers every network"),
+    cl::cat(category));
 static cl::opt<std::string>
     workDir("work-dir", cl::init(""),
             cl::desc("Directory for built programs (default: temporary)"),
@@ -143,6 +149,7 @@ int main(int argc, char **argv) {
   options.batchSize = std::max(1u, batch.getValue());
   options.jobs = jobs;
   options.filter = filter;
+  options.interleave = interleave;
   options.runner.threads = target->threads;
   options.runner.seed = seed;
   options.runner.warmup = 0;

@@ -195,6 +195,12 @@ public:
   const MambaConfig &getConfig() const { return config; }
 
 private:
+  /// forward() on one slice of the batch (forward() cuts large inference
+  /// batches into slices).
+  torch::Tensor forwardSlice(const torch::Tensor &tokens,
+                             const torch::Tensor &mask,
+                             const torch::Tensor &workload);
+
   MambaConfig config;
   torch::nn::Linear inputProj{nullptr}, head1{nullptr}, head2{nullptr};
   std::vector<std::shared_ptr<MambaBlock>> blocks;

@@ -56,6 +56,11 @@ struct DatasetOptions {
   RunnerOptions runner;
   /// Only workloads whose key contains this string (empty: all).
   std::string filter;
+  /// Measuring order. false: workloads in order of first appearance,
+  /// network by network. true: round-robin over the networks (the first new
+  /// workload of each network, then the second, ...), so that a partial
+  /// collection already covers every network.
+  bool interleave = false;
   /// Progress output (a live line on a terminal); null for none.
   llvm::raw_ostream *log = nullptr;
   /// Set (e.g. by a SIGINT handler) to stop after the current measurement.
@@ -83,7 +88,8 @@ struct DatasetTask {
 /// workload (tcl::groupWorkloads across all networks) gets
 /// `programsPerTask` records: its default schedule first, then uniform
 /// random schedules from a generator seeded with `seed` and the workload
-/// key. Errors (unreadable database, no tasks, programsPerTask = 0) name the
+/// key, in the order DatasetOptions::interleave chooses (the result is
+/// always in order of first appearance). Errors (unreadable database, no tasks, programsPerTask = 0) name the
 /// problem; failing programs are records with an error code, and a task that
 /// cannot be prepared is reported in DatasetTask::skipped.
 llvm::Expected<std::vector<DatasetTask>>

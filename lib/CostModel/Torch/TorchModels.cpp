@@ -3,6 +3,8 @@
 #include "tcl/CostModel/TorchModels.h"
 
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
+#include <torch/autograd.h>
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/init.h>
 #include <torch/serialize/input-archive.h>
@@ -10,8 +12,13 @@
 #include <torch/utils.h>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <functional>
 #include <cctype>
 #include <cmath>
+#include <cstring>
+#include <initializer_list>
 #include <map>
 #include <utility>
 
@@ -290,60 +297,748 @@ int64_t RankingModel::parameterCount() const {
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// The selective scan without autograd, fused: one pass over the state per
-/// step instead of six tensor ops on [B, E, N] slices. float32 CPU tensors
-/// of the shapes selectiveScan checks.
-torch::Tensor
-fusedSelectiveScan(const torch::Tensor &u, const torch::Tensor &delta,
-                   const torch::Tensor &A, const torch::Tensor &Bm,
-                   const torch::Tensor &Cm, const torch::Tensor &D) {
-  const int64_t batch = u.size(0), length = u.size(1), channels = u.size(2),
-                state = A.size(1);
-  torch::Tensor uc = u.contiguous(), deltac = delta.contiguous(),
-                Ac = A.contiguous(), Bc = Bm.contiguous(), Cc = Cm.contiguous(),
-                Dc = D.contiguous();
-  torch::Tensor y = torch::empty({batch, length, channels}, u.options());
-  const float *uData = uc.data_ptr<float>(),
-              *deltaData = deltac.data_ptr<float>(),
-              *BData = Bc.data_ptr<float>(), *CData = Cc.data_ptr<float>(),
-              *DData = Dc.data_ptr<float>();
-  float *yData = y.data_ptr<float>();
-  // exp(delta * A) comes from LibTorch's vectorized exp, a chunk of
-  // candidates at a time so that it stays in cache (~1 MiB).
-  const int64_t perSample = std::max<int64_t>(1, length * channels * state);
-  const int64_t chunk = std::max<int64_t>(1, (1 << 18) / perSample);
-  const int64_t chunks = (batch + chunk - 1) / chunk;
-  at::parallel_for(0, chunks, 1, [&](int64_t firstChunk, int64_t lastChunk) {
-    std::vector<float> h(channels * state);
-    for (int64_t c = firstChunk; c < lastChunk; ++c) {
-      const int64_t b0 = c * chunk, b1 = std::min(batch, b0 + chunk);
-      torch::Tensor decay =
-          torch::exp(deltac.slice(0, b0, b1).unsqueeze(-1) * Ac).contiguous();
-      const float *decayData = decay.data_ptr<float>();
-      for (int64_t b = b0; b < b1; ++b) {
-        std::fill(h.begin(), h.end(), 0.0f);
-        for (int64_t t = 0; t < length; ++t) {
-          const int64_t bt = b * length + t;
-          const float *Bt = BData + bt * state, *Ct = CData + bt * state;
-          const float *decayT =
-              decayData + ((b - b0) * length + t) * channels * state;
-          for (int64_t e = 0; e < channels; ++e) {
-            const float x = uData[bt * channels + e];
-            const float dx = deltaData[bt * channels + e] * x;
-            float *he = h.data() + e * state;
-            const float *decayE = decayT + e * state;
-            float acc = 0;
-            for (int64_t n = 0; n < state; ++n) {
-              he[n] = decayE[n] * he[n] + dx * Bt[n];
-              acc += he[n] * Ct[n];
-            }
-            yData[bt * channels + e] = acc + DData[e] * x;
-          }
-        }
+
+// Kernels of the Mamba block on float32 CPU tensors. Each is written once as
+// an always-inline body whose inner loops run over the contiguous channel
+// dimension, and instantiated for AVX-512, AVX2+FMA and baseline x86-64; the
+// widest the CPU supports is picked at run time, so the library itself
+// builds without -march flags.
+
+#define TCL_ALWAYS_INLINE inline __attribute__((always_inline))
+
+/// exp(x) for float, with no libm call so that the loops around it
+/// vectorize: Cody-Waite reduction x = k ln2 + r, |r| <= ln2 / 2, and
+/// Cephes' degree-7 polynomial for exp(r) (about 1 ulp). x is clamped to
+/// [-87, 88]: exp(-87) ~ 1.6e-38 stands for underflow, exp(0) is exactly 1
+/// (a NaN argument gives exp(-87)). The clamps are written so that they map
+/// to max/min instructions.
+TCL_ALWAYS_INLINE float fastExp(float x) {
+  x = x > -87.0f ? x : -87.0f;
+  x = x < 88.0f ? x : 88.0f;
+  // Round x / ln2 to an integer by adding 1.5 * 2^23: the sum's mantissa
+  // then holds it.
+  const float shifted = x * 1.44269504088896341f + 12582912.0f;
+  const float k = shifted - 12582912.0f;
+  int32_t bits;
+  std::memcpy(&bits, &shifted, sizeof(bits));
+  const int32_t n = bits - 0x4B400000;
+  const float r = x - k * 0.693359375f - k * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const int32_t scaleBits = (n + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &scaleBits, sizeof(scale));
+  return p * scale;
+}
+
+/// log(1 + y) for y in [0, 1], vectorizable: Cephes' logf polynomial on
+/// u = 1 + y, plus the correction (y - (u - 1)) / u for the rounding of u
+/// (Goldberg 1991, Theorem 4), so small y keep their relative accuracy.
+TCL_ALWAYS_INLINE float fastLog1p(float y) {
+  const float u = 1.0f + y;
+  // u in [1, 2]: log u = log m + k log 2 with m = u or u / 2 in
+  // [sqrt(1/2), sqrt(2)).
+  const bool halve = u > 1.41421356f;
+  const float m = halve ? u * 0.5f : u, k = halve ? 1.0f : 0.0f;
+  const float x = m - 1.0f, z = x * x;
+  float p = 7.0376836292e-2f;
+  p = p * x - 1.1514610310e-1f;
+  p = p * x + 1.1676998740e-1f;
+  p = p * x - 1.2420140846e-1f;
+  p = p * x + 1.4249322787e-1f;
+  p = p * x - 1.6668057665e-1f;
+  p = p * x + 2.0000714765e-1f;
+  p = p * x - 2.4999993993e-1f;
+  p = p * x + 3.3333331174e-1f;
+  float r = p * x * z;
+  r += k * -2.12194440e-4f;
+  r += -0.5f * z;
+  r = x + r + k * 0.693359375f;
+  const float du = u - 1.0f;
+  return du == 0.0f ? y : r + (y - du) / u;
+}
+
+/// softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)).
+TCL_ALWAYS_INLINE float fastSoftplus(float x) {
+  const float ax = x > 0.0f ? x : -x;
+  return (x > 0.0f ? x : 0.0f) + fastLog1p(fastExp(-ax));
+}
+
+/// Sum of x[0..n) in 16 lanes (vectorizes without -ffast-math).
+TCL_ALWAYS_INLINE float laneSum(const float *x, int64_t n) {
+  float lanes[16] = {0};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; ++j)
+      lanes[j] += x[i + j];
+  float sum = 0;
+  for (; i < n; ++i)
+    sum += x[i];
+  for (int j = 0; j < 16; ++j)
+    sum += lanes[j];
+  return sum;
+}
+
+/// One state row n of a forward step: h[e] = exp(delta[e] a[e]) h[e] +
+/// dx[e] b, y[e] += h[e] c. Separate functions with restrict parameters
+/// (the state in place, or from hIn to hOut) so that GCC vectorizes them
+/// without run-time aliasing checks, which in-place updates would fail.
+TCL_ALWAYS_INLINE void scanForwardRowInPlace(int64_t E, float b, float c,
+                                             const float *__restrict a,
+                                             const float *__restrict delta,
+                                             const float *__restrict dx,
+                                             float *__restrict h,
+                                             float *__restrict y) {
+  for (int64_t e = 0; e < E; ++e) {
+    const float v = fastExp(delta[e] * a[e]) * h[e] + dx[e] * b;
+    h[e] = v;
+    y[e] += v * c;
+  }
+}
+
+TCL_ALWAYS_INLINE void
+scanForwardRow(int64_t E, float b, float c, const float *__restrict a,
+               const float *__restrict delta, const float *__restrict dx,
+               const float *__restrict hIn, float *__restrict hOut,
+               float *__restrict y) {
+  for (int64_t e = 0; e < E; ++e) {
+    const float v = fastExp(delta[e] * a[e]) * hIn[e] + dx[e] * b;
+    hOut[e] = v;
+    y[e] += v * c;
+  }
+}
+
+/// The same exp on GCC vectors of W floats (V) and int32 (VI).
+template <typename V, typename VI> TCL_ALWAYS_INLINE V vecExp(V x) {
+  const V lo = V{} - 87.0f, hi = V{} + 88.0f, magic = V{} + 12582912.0f;
+  x = x > lo ? x : lo;
+  x = x < hi ? x : hi;
+  const V shifted = x * 1.44269504088896341f + magic;
+  const V k = shifted - magic;
+  const VI n = (VI)shifted - 0x4B400000;
+  const V r = x - k * 0.693359375f - k * -2.12194440e-4f;
+  V p = V{} + 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  return p * (V)((n + 127) << 23);
+}
+
+template <int W> struct VecTypes;
+template <> struct VecTypes<16> {
+  typedef float F __attribute__((vector_size(64)));
+  typedef int32_t I __attribute__((vector_size(64)));
+};
+template <> struct VecTypes<8> {
+  typedef float F __attribute__((vector_size(32)));
+  typedef int32_t I __attribute__((vector_size(32)));
+};
+template <> struct VecTypes<4> {
+  typedef float F __attribute__((vector_size(16)));
+  typedef int32_t I __attribute__((vector_size(16)));
+};
+
+template <typename V> TCL_ALWAYS_INLINE V vecLoad(const float *p) {
+  V v;
+  std::memcpy(&v, p, sizeof(V));
+  return v;
+}
+template <typename V> TCL_ALWAYS_INLINE void vecStore(float *p, V v) {
+  std::memcpy(p, &v, sizeof(V));
+}
+
+/// The forward scan of one sample (scanForwardBody without a history) for
+/// NS states and channels in blocks of W: a block's NS state vectors stay in
+/// registers for all L steps, so the state never goes through memory.
+/// Requires E % W == 0.
+template <int W, int NS>
+TCL_ALWAYS_INLINE void
+scanForwardBlocked(const float *u, const float *delta, const float *AT,
+                   const float *Bm, const float *Cm, const float *D,
+                   const float *gate, int64_t gateStride, float *y,
+                   int64_t length, int64_t E, int64_t bcStride) {
+  using V = typename VecTypes<W>::F;
+  using VI = typename VecTypes<W>::I;
+  for (int64_t e0 = 0; e0 < E; e0 += W) {
+    V h[NS];
+    for (int n = 0; n < NS; ++n)
+      h[n] = V{};
+    const V skip = vecLoad<V>(D + e0);
+    for (int64_t t = 0; t < length; ++t) {
+      const V ut = vecLoad<V>(u + t * E + e0),
+              dt = vecLoad<V>(delta + t * E + e0);
+      const float *Bt = Bm + t * bcStride, *Ct = Cm + t * bcStride;
+      const V dx = dt * ut;
+      V yt = skip * ut;
+#pragma GCC unroll 16
+      for (int n = 0; n < NS; ++n) {
+        const V a = vecLoad<V>(AT + n * E + e0);
+        h[n] = vecExp<V, VI>(dt * a) * h[n] + dx * Bt[n];
+        yt += h[n] * Ct[n];
+      }
+      if (gate) {
+        const V z = vecLoad<V>(gate + t * gateStride + e0);
+        yt *= z / (1.0f + vecExp<V, VI>(-z));
+      }
+      vecStore(y + t * E + e0, yt);
+    }
+  }
+}
+
+/// scanForwardBlocked for the state sizes it is instantiated for; false
+/// (nothing done) for others or when E % W != 0.
+template <int W>
+TCL_ALWAYS_INLINE bool
+scanForwardBlockedAny(const float *u, const float *delta, const float *AT,
+                      const float *Bm, const float *Cm, const float *D,
+                      const float *gate, int64_t gateStride, float *y,
+                      int64_t length, int64_t E, int64_t N, int64_t bcStride) {
+  if (E % W != 0)
+    return false;
+  switch (N) {
+  case 16:
+    scanForwardBlocked<W, 16>(u, delta, AT, Bm, Cm, D, gate, gateStride, y,
+                              length, E, bcStride);
+    return true;
+  case 8:
+    scanForwardBlocked<W, 8>(u, delta, AT, Bm, Cm, D, gate, gateStride, y,
+                             length, E, bcStride);
+    return true;
+  case 4:
+    scanForwardBlocked<W, 4>(u, delta, AT, Bm, Cm, D, gate, gateStride, y,
+                             length, E, bcStride);
+    return true;
+  default:
+    return false;
+  }
+}
+
+/// Shapes and strides of one selective scan; pointers are per sample.
+struct ScanShape {
+  int64_t length, channels, state;
+  /// Row stride (per position) of B and C, which may be column slices of
+  /// x_proj's output.
+  int64_t bcStride;
+};
+
+/// Forward scan of one sample: y[t, e] = sum_n C[t, n] h_t[n, e] + D[e]
+/// u[t, e], times SiLU(gate[t, e]) when gate is given (row stride
+/// gateStride). The state h [N, E] lives in `h`; with `history`, h_t is also
+/// written to history[(t + 1) * N * E] (history[0..N*E) is h_0 = 0). AT is
+/// A transposed, [N, E]. `dx` is scratch of E floats.
+template <int W>
+TCL_ALWAYS_INLINE void scanForwardBody(const float *u, const float *delta,
+                                       const float *AT, const float *Bm,
+                                       const float *Cm, const float *D,
+                                       const float *gate, int64_t gateStride,
+                                       float *y, const ScanShape &s, float *h,
+                                       float *history, float *dx) {
+  const int64_t E = s.channels, N = s.state;
+  if (!history && scanForwardBlockedAny<W>(u, delta, AT, Bm, Cm, D, gate,
+                                           gateStride, y, s.length, E, N,
+                                           s.bcStride))
+    return;
+  if (history) {
+    std::fill(history, history + N * E, 0.0f);
+    h = history;
+  } else {
+    std::fill(h, h + N * E, 0.0f);
+  }
+  for (int64_t t = 0; t < s.length; ++t) {
+    const float *ut = u + t * E, *dt = delta + t * E;
+    const float *Bt = Bm + t * s.bcStride, *Ct = Cm + t * s.bcStride;
+    float *yt = y + t * E;
+    const float *hPrev = h;
+    float *hNext = history ? history + (t + 1) * N * E : h;
+    for (int64_t e = 0; e < E; ++e) {
+      dx[e] = dt[e] * ut[e];
+      yt[e] = D[e] * ut[e];
+    }
+    for (int64_t n = 0; n < N; ++n) {
+      if (history)
+        scanForwardRow(E, Bt[n], Ct[n], AT + n * E, dt, dx, hPrev + n * E,
+                       hNext + n * E, yt);
+      else
+        scanForwardRowInPlace(E, Bt[n], Ct[n], AT + n * E, dt, dx, h + n * E,
+                              yt);
+    }
+    if (gate) {
+      const float *zt = gate + t * gateStride;
+      for (int64_t e = 0; e < E; ++e)
+        yt[e] *= zt[e] / (1.0f + fastExp(-zt[e]));
+    }
+    h = hNext;
+  }
+}
+
+/// One state row n of a backward step (see scanBackwardBody). Separate, with
+/// restrict parameters, because GCC does not vectorize it inline.
+TCL_ALWAYS_INLINE void
+scanBackwardRow(int64_t E, float bn, float cn, const float *__restrict an,
+                const float *__restrict hn, const float *__restrict hpn,
+                const float *__restrict dy, const float *__restrict delta,
+                const float *__restrict u, const float *__restrict decay,
+                float *__restrict gn, float *__restrict dan,
+                float *__restrict ddelta, float *__restrict du,
+                float *__restrict tmpC, float *__restrict tmpB) {
+  for (int64_t e = 0; e < E; ++e) {
+    // h_t = exp(delta A) h_{t-1} + delta B u; y_t += C h_t; gn holds
+    // dLoss/dh_t from the steps after t.
+    const float gt = gn[e] + dy[e] * cn;
+    const float gDecay = gt * hpn[e] * decay[e];
+    ddelta[e] += gDecay * an[e] + gt * bn * u[e];
+    dan[e] += gDecay * delta[e];
+    du[e] += gt * delta[e] * bn;
+    gn[e] = gt * decay[e];
+    tmpC[e] = dy[e] * hn[e];
+    tmpB[e] = gt * delta[e] * u[e];
+  }
+}
+
+/// Backward scan of one sample from the states `history` written by
+/// scanForwardBody: given dy [L, E], writes du, ddelta [L, E], dB, dC
+/// [L, N] (contiguous) and adds to dAT [N, E] and dD [E]. `g` is scratch of
+/// N * E floats (dLoss/dh carried backwards), `tmp` of 3 * E floats.
+TCL_ALWAYS_INLINE void
+scanBackwardBody(const float *u, const float *delta, const float *AT,
+                 const float *Bm, const float *Cm, const float *D,
+                 const float *dy, const float *history, const ScanShape &s,
+                 float *du, float *ddelta, float *dB, float *dC, float *dAT,
+                 float *dD, float *g, float *tmp) {
+  const int64_t E = s.channels, N = s.state;
+  std::fill(g, g + N * E, 0.0f);
+  float *tmpC = tmp, *tmpB = tmp + E, *decayN = tmp + 2 * E;
+  for (int64_t t = s.length - 1; t >= 0; --t) {
+    const float *ut = u + t * E, *dt = delta + t * E, *dyt = dy + t * E;
+    const float *Bt = Bm + t * s.bcStride, *Ct = Cm + t * s.bcStride;
+    const float *ht = history + (t + 1) * N * E, *hp = history + t * N * E;
+    float *dut = du + t * E, *ddt = ddelta + t * E;
+    for (int64_t e = 0; e < E; ++e) {
+      dut[e] = D[e] * dyt[e];
+      ddt[e] = 0.0f;
+      dD[e] += dyt[e] * ut[e];
+    }
+    for (int64_t n = 0; n < N; ++n) {
+      const float bn = Bt[n], cn = Ct[n];
+      for (int64_t e = 0; e < E; ++e)
+        decayN[e] = fastExp(dt[e] * AT[n * E + e]);
+      scanBackwardRow(E, bn, cn, AT + n * E, ht + n * E, hp + n * E, dyt, dt,
+                      ut, decayN, g + n * E, dAT + n * E, ddt, dut, tmpC,
+                      tmpB);
+      dC[t * N + n] = laneSum(tmpC, E);
+      dB[t * N + n] = laneSum(tmpB, E);
+    }
+  }
+}
+
+/// Causal depthwise convolution of Mamba's block, fused with its masks and
+/// SiLU, for one sample: out[t, e] = SiLU(bias[e] + sum_k w[e, k]
+/// x[t - K + 1 + k, e] m[t - K + 1 + k]) m[t], x with row stride xStride,
+/// w [K, E] (transposed), out [L, E].
+TCL_ALWAYS_INLINE void convSiluBody(const float *x, int64_t xStride,
+                                    const float *m, const float *wT,
+                                    const float *bias, float *out,
+                                    int64_t length, int64_t E, int64_t K) {
+  for (int64_t t = 0; t < length; ++t) {
+    float *ot = out + t * E;
+    if (m[t] == 0.0f) {
+      std::fill(ot, ot + E, 0.0f);
+      continue;
+    }
+    for (int64_t e = 0; e < E; ++e)
+      ot[e] = bias[e];
+    for (int64_t k = 0; k < K; ++k) {
+      const int64_t source = t - K + 1 + k;
+      if (source < 0 || m[source] == 0.0f)
+        continue;
+      const float scale = m[source];
+      const float *xs = x + source * xStride, *wk = wT + k * E;
+      for (int64_t e = 0; e < E; ++e)
+        ot[e] += wk[e] * (xs[e] * scale);
+    }
+    const float mt = m[t];
+    for (int64_t e = 0; e < E; ++e)
+      ot[e] = ot[e] / (1.0f + fastExp(-ot[e])) * mt;
+  }
+}
+
+/// delta = softplus(x) * m in place on one sample's x [L, E], m [L].
+TCL_ALWAYS_INLINE void softplusMaskBody(float *x, const float *m,
+                                        int64_t length, int64_t E) {
+  for (int64_t t = 0; t < length; ++t) {
+    float *__restrict xt = x + t * E;
+    const float mt = m[t];
+    for (int64_t e = 0; e < E; ++e)
+      xt[e] = fastSoftplus(xt[e]) * mt;
+  }
+}
+
+/// RMSNorm of `rows` rows of D floats: out = x / sqrt(mean(x^2) + eps) * w.
+TCL_ALWAYS_INLINE void rmsNormBody(const float *x, const float *w,
+                                   float *out, int64_t rows, int64_t D,
+                                   float eps) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *__restrict xr = x + r * D;
+    float *__restrict o = out + r * D;
+    float lanes[16] = {0};
+    int64_t i = 0;
+    for (; i + 16 <= D; i += 16)
+      for (int j = 0; j < 16; ++j)
+        lanes[j] += xr[i + j] * xr[i + j];
+    float sum = 0;
+    for (; i < D; ++i)
+      sum += xr[i] * xr[i];
+    for (int j = 0; j < 16; ++j)
+      sum += lanes[j];
+    const float scale = 1.0f / std::sqrt(sum / static_cast<float>(D) + eps);
+    for (int64_t d = 0; d < D; ++d)
+      o[d] = xr[d] * scale * w[d];
+  }
+}
+
+using ScanForwardFn = void (*)(const float *, const float *, const float *,
+                               const float *, const float *, const float *,
+                               const float *, int64_t, float *,
+                               const ScanShape &, float *, float *, float *);
+using ScanBackwardFn = void (*)(const float *, const float *, const float *,
+                                const float *, const float *, const float *,
+                                const float *, const float *,
+                                const ScanShape &, float *, float *, float *,
+                                float *, float *, float *, float *, float *);
+using ConvSiluFn = void (*)(const float *, int64_t, const float *,
+                            const float *, const float *, float *, int64_t,
+                            int64_t, int64_t);
+
+using SoftplusMaskFn = void (*)(float *, const float *, int64_t, int64_t);
+using RMSNormFn = void (*)(const float *, const float *, float *, int64_t,
+                           int64_t, float);
+
+struct Kernels {
+  ScanForwardFn scanForward;
+  ScanBackwardFn scanBackward;
+  ConvSiluFn convSilu;
+  SoftplusMaskFn softplusMask;
+  RMSNormFn rmsNorm;
+};
+
+#define TCL_KERNELS(SUFFIX, TARGET, WIDTH)                                            \
+  TARGET void scanForward##SUFFIX(                                             \
+      const float *u, const float *delta, const float *AT, const float *Bm,    \
+      const float *Cm, const float *D, const float *gate, int64_t gateStride,  \
+      float *y, const ScanShape &s, float *h, float *history, float *dx) {     \
+    scanForwardBody<WIDTH>(u, delta, AT, Bm, Cm, D, gate, gateStride, y, s, h, \
+                           history, dx);                                       \
+  }                                                                            \
+  TARGET void scanBackward##SUFFIX(                                            \
+      const float *u, const float *delta, const float *AT, const float *Bm,    \
+      const float *Cm, const float *D, const float *dy, const float *history,  \
+      const ScanShape &s, float *du, float *ddelta, float *dB, float *dC,      \
+      float *dAT, float *dD, float *g, float *tmp) {                           \
+    scanBackwardBody(u, delta, AT, Bm, Cm, D, dy, history, s, du, ddelta, dB,  \
+                     dC, dAT, dD, g, tmp);                                     \
+  }                                                                            \
+  TARGET void convSilu##SUFFIX(const float *x, int64_t xStride,                \
+                               const float *m, const float *wT,                \
+                               const float *bias, float *out, int64_t length,  \
+                               int64_t E, int64_t K) {                         \
+    convSiluBody(x, xStride, m, wT, bias, out, length, E, K);                  \
+  }                                                                            \
+  TARGET void softplusMask##SUFFIX(float *x, const float *m, int64_t length,   \
+                                   int64_t E) {                                \
+    softplusMaskBody(x, m, length, E);                                         \
+  }                                                                            \
+  TARGET void rmsNorm##SUFFIX(const float *x, const float *w, float *out,      \
+                              int64_t rows, int64_t D, float eps) {            \
+    rmsNormBody(x, w, out, rows, D, eps);                                      \
+  }
+
+TCL_KERNELS(Avx512, __attribute__((target("avx512f,avx512vl,avx2,fma"))), 16)
+TCL_KERNELS(Avx2, __attribute__((target("avx2,fma"))), 8)
+TCL_KERNELS(Generic, , 4)
+#undef TCL_KERNELS
+
+const Kernels &kernels() {
+  static const Kernels chosen = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"))
+      return Kernels{scanForwardAvx512, scanBackwardAvx512, convSiluAvx512,
+                     softplusMaskAvx512, rmsNormAvx512};
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+      return Kernels{scanForwardAvx2, scanBackwardAvx2, convSiluAvx2,
+                     softplusMaskAvx2, rmsNormAvx2};
+    return Kernels{scanForwardGeneric, scanBackwardGeneric, convSiluGeneric,
+                     softplusMaskGeneric, rmsNormGeneric};
+  }();
+  return chosen;
+}
+
+/// Work split over the intra-op threads. LibTorch's at::parallel_for is a
+/// header template whose OpenMP version runs in parallel only in
+/// translation units compiled with -fopenmp, which this one is not (it runs
+/// serially here). With an OpenMP LibTorch, parallelRange therefore calls
+/// libgomp's GOMP_parallel, what `#pragma omp parallel` compiles to, looked
+/// up at run time; inside that team LibTorch's own ops see
+/// at::in_parallel_region() and run single-threaded, as under
+/// at::parallel_for. Without libgomp it falls back to at::parallel_for.
+using RangeBody = std::function<void(int64_t, int64_t, int64_t)>;
+
+struct OpenMPEntry {
+  void (*parallel)(void (*)(void *), void *, unsigned, unsigned) = nullptr;
+  int (*threadNum)() = nullptr;
+  int (*numThreads)() = nullptr;
+};
+
+const OpenMPEntry &openMP() {
+  static const OpenMPEntry entry = [] {
+    OpenMPEntry e;
+    e.parallel = reinterpret_cast<decltype(e.parallel)>(
+        dlsym(RTLD_DEFAULT, "GOMP_parallel"));
+    e.threadNum = reinterpret_cast<decltype(e.threadNum)>(
+        dlsym(RTLD_DEFAULT, "omp_get_thread_num"));
+    e.numThreads = reinterpret_cast<decltype(e.numThreads)>(
+        dlsym(RTLD_DEFAULT, "omp_get_num_threads"));
+    if (!e.parallel || !e.threadNum || !e.numThreads)
+      e = OpenMPEntry();
+    return e;
+  }();
+  return entry;
+}
+
+/// Makes OpenBLAS (LibTorch's BLAS in Debian's build; LibTorch does not
+/// pass its thread count on to it) single-threaded while it lives, and
+/// restores its thread count after. Inside parallelRange every thread runs
+/// its own GEMMs; OpenBLAS threads of its own would compete with them (2-3x
+/// slower on 2 cores). No effect with another BLAS.
+class SingleThreadedBLAS {
+public:
+  SingleThreadedBLAS() {
+    static const auto entry = [] {
+      auto get = reinterpret_cast<int (*)()>(
+          dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+      auto set = reinterpret_cast<void (*)(int)>(
+          dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+      return std::make_pair(get && set ? get : nullptr,
+                            get && set ? set : nullptr);
+    }();
+    set = entry.second;
+    if (set && (previous = entry.first()) != 1)
+      set(1);
+  }
+  ~SingleThreadedBLAS() {
+    if (set && previous != 1)
+      set(previous);
+  }
+  SingleThreadedBLAS(const SingleThreadedBLAS &) = delete;
+  SingleThreadedBLAS &operator=(const SingleThreadedBLAS &) = delete;
+
+private:
+  void (*set)(int) = nullptr;
+  int previous = 1;
+};
+
+/// How many parts parallelRange should cut n items into: one per intra-op
+/// thread, one inside a parallel region.
+int64_t parallelParts(int64_t n) {
+  if (n <= 1 || at::in_parallel_region())
+    return 1;
+  return std::max<int64_t>(1, std::min<int64_t>(n, at::get_num_threads()));
+}
+
+/// Runs body(first, last, part) on `parts` contiguous parts of [0, n), in
+/// parallel, part p on thread p (so per-part accumulators need no locks).
+/// Rethrows the first exception a part throws.
+void parallelRange(int64_t n, int64_t parts, const RangeBody &body) {
+  if (n <= 0)
+    return;
+  parts = std::max<int64_t>(1, std::min(parts, n));
+  const int64_t per = (n + parts - 1) / parts;
+  auto runPart = [&](int64_t part) {
+    const int64_t begin = part * per, end = std::min(n, begin + per);
+    if (begin < end)
+      body(begin, end, part);
+  };
+  if (parts == 1) {
+    runPart(0);
+    return;
+  }
+  const OpenMPEntry &omp = openMP();
+  if (!omp.parallel) {
+    at::parallel_for(0, parts, 1, [&](int64_t first, int64_t last) {
+      for (int64_t part = first; part < last; ++part)
+        runPart(part);
+    });
+    return;
+  }
+  struct Shared {
+    const OpenMPEntry *omp;
+    int64_t parts;
+    const std::function<void(int64_t)> *run;
+    std::atomic_flag failed = ATOMIC_FLAG_INIT;
+    std::exception_ptr error;
+  };
+  const std::function<void(int64_t)> run = runPart;
+  Shared shared;
+  shared.omp = &omp;
+  shared.parts = parts;
+  shared.run = &run;
+  auto member = [](void *data) {
+    Shared &s = *static_cast<Shared *>(data);
+    const int team = s.omp->numThreads(), thread = s.omp->threadNum();
+    for (int64_t part = thread; part < s.parts; part += team) {
+      try {
+        at::internal::ThreadIdGuard guard(thread);
+        (*s.run)(part);
+      } catch (...) {
+        if (!s.failed.test_and_set())
+          s.error = std::current_exception();
       }
     }
+  };
+  // num_threads 0: the default team, as at::parallel_for (see PyTorch
+  // #32008 on GOMP's thread pool and changing team sizes).
+  omp.parallel(member, &shared, 0, 0);
+  if (shared.error)
+    std::rethrow_exception(shared.error);
+}
+
+/// The fused forward scan on float32 CPU tensors, u, delta [B, L, E]
+/// contiguous, A [E, N], Bm, Cm [B, L, N] with unit inner stride, and an
+/// optional gate [B, L, E] with unit inner stride (see scanForwardBody).
+torch::Tensor fusedScanForward(const torch::Tensor &u,
+                               const torch::Tensor &delta,
+                               const torch::Tensor &A, const torch::Tensor &Bm,
+                               const torch::Tensor &Cm, const torch::Tensor &D,
+                               const torch::Tensor &gate) {
+  const int64_t batch = u.size(0);
+  ScanShape shape{u.size(1), u.size(2), A.size(1), Bm.stride(1)};
+  TORCH_INTERNAL_ASSERT(u.is_contiguous() && delta.is_contiguous() &&
+                        Bm.stride(2) == 1 && Cm.stride(2) == 1 &&
+                        Bm.stride(1) == Cm.stride(1) &&
+                        Bm.stride(0) == Cm.stride(0));
+  TORCH_INTERNAL_ASSERT(!gate.defined() ||
+                        (gate.stride(2) == 1 &&
+                         gate.stride(0) == gate.stride(1) * shape.length));
+  torch::Tensor AT = A.t().contiguous(), Dc = D.contiguous();
+  torch::Tensor y = torch::empty_like(u);
+  const float *uData = u.data_ptr<float>(), *deltaData = delta.data_ptr<float>(),
+              *ATData = AT.data_ptr<float>(), *BData = Bm.data_ptr<float>(),
+              *CData = Cm.data_ptr<float>(), *DData = Dc.data_ptr<float>();
+  const float *gateData = gate.defined() ? gate.data_ptr<float>() : nullptr;
+  const int64_t gateStride = gate.defined() ? gate.stride(1) : 0;
+  float *yData = y.data_ptr<float>();
+  const int64_t LE = shape.length * shape.channels;
+  const ScanForwardFn kernel = kernels().scanForward;
+  parallelRange(batch, parallelParts(batch / 4), [&](int64_t first,
+                                                     int64_t last, int64_t) {
+    std::vector<float> h(shape.state * shape.channels), dx(shape.channels);
+    for (int64_t b = first; b < last; ++b)
+      kernel(uData + b * LE, deltaData + b * LE, ATData, BData + b * Bm.stride(0),
+             CData + b * Cm.stride(0), DData,
+             gateData ? gateData + b * gate.stride(0) : nullptr, gateStride,
+             yData + b * LE, shape, h.data(), nullptr, dx.data());
   });
   return y;
+}
+
+/// The selective scan as one autograd node: the fused forward, and a fused
+/// backward that recomputes each sample's states (L * N * E floats, in
+/// cache) instead of keeping B * L * N * E of them. Float32 CPU only; no
+/// double backward.
+class FusedScanFunction
+    : public torch::autograd::Function<FusedScanFunction> {
+public:
+  static torch::Tensor forward(torch::autograd::AutogradContext *ctx,
+                               torch::Tensor u, torch::Tensor delta,
+                               torch::Tensor A, torch::Tensor Bm,
+                               torch::Tensor Cm, torch::Tensor D) {
+    u = u.contiguous();
+    delta = delta.contiguous();
+    Bm = Bm.contiguous();
+    Cm = Cm.contiguous();
+    ctx->save_for_backward({u, delta, A, Bm, Cm, D});
+    return fusedScanForward(u, delta, A, Bm, Cm, D, torch::Tensor());
+  }
+
+  static torch::autograd::tensor_list
+  backward(torch::autograd::AutogradContext *ctx,
+           torch::autograd::tensor_list gradOutputs) {
+    auto saved = ctx->get_saved_variables();
+    const torch::Tensor &u = saved[0], &delta = saved[1], &A = saved[2],
+                        &Bm = saved[3], &Cm = saved[4], &D = saved[5];
+    torch::Tensor dy = gradOutputs[0].contiguous();
+    const int64_t batch = u.size(0), L = u.size(1), E = u.size(2),
+                  N = A.size(1);
+    ScanShape shape{L, E, N, N};
+    torch::Tensor AT = A.t().contiguous(), Dc = D.contiguous();
+    torch::Tensor du = torch::empty_like(u), ddelta = torch::empty_like(delta),
+                  dB = torch::empty_like(Bm), dC = torch::empty_like(Cm);
+    const int64_t slots = parallelParts(batch);
+    torch::Tensor dAT = torch::zeros({slots, N, E}, u.options()),
+                  dD = torch::zeros({slots, E}, u.options());
+    const float *uData = u.data_ptr<float>(), *deltaData = delta.data_ptr<float>(),
+                *ATData = AT.data_ptr<float>(), *BData = Bm.data_ptr<float>(),
+                *CData = Cm.data_ptr<float>(), *DData = Dc.data_ptr<float>(),
+                *dyData = dy.data_ptr<float>();
+    float *duData = du.data_ptr<float>(), *ddData = ddelta.data_ptr<float>(),
+          *dBData = dB.data_ptr<float>(), *dCData = dC.data_ptr<float>(),
+          *dATData = dAT.data_ptr<float>(), *dDData = dD.data_ptr<float>();
+    const Kernels &k = kernels();
+    parallelRange(batch, slots, [&](int64_t first, int64_t last, int64_t slot) {
+      std::vector<float> history((L + 1) * N * E), g(N * E), tmp(3 * E),
+          dx(E), y(L * E);
+      for (int64_t b = first; b < last; ++b) {
+        const int64_t le = b * L * E, ln = b * L * N;
+        k.scanForward(uData + le, deltaData + le, ATData, BData + ln,
+                      CData + ln, DData, nullptr, 0, y.data(), shape, nullptr,
+                      history.data(), dx.data());
+        k.scanBackward(uData + le, deltaData + le, ATData, BData + ln,
+                       CData + ln, DData, dyData + le, history.data(), shape,
+                       duData + le, ddData + le, dBData + ln, dCData + ln,
+                       dATData + slot * N * E, dDData + slot * E, g.data(),
+                       tmp.data());
+      }
+    });
+    return {du, ddelta, dAT.sum(0).t(), dB, dC, dD.sum(0)};
+  }
+};
+
+/// The reference: one step at a time in torch ops on [B, E, N] slices, for
+/// other dtypes and devices (and the gradient check in double).
+torch::Tensor loopSelectiveScan(const torch::Tensor &u,
+                                const torch::Tensor &delta,
+                                const torch::Tensor &A, const torch::Tensor &Bm,
+                                const torch::Tensor &Cm,
+                                const torch::Tensor &D) {
+  const int64_t batch = u.size(0), length = u.size(1), channels = u.size(2),
+                state = A.size(1);
+  torch::Tensor h = torch::zeros({batch, channels, state}, u.options());
+  std::vector<torch::Tensor> outputs;
+  outputs.reserve(length);
+  for (int64_t t = 0; t < length; ++t) {
+    torch::Tensor deltaT = delta.select(1, t).unsqueeze(-1); // [B, E, 1]
+    torch::Tensor decay = torch::exp(deltaT * A);            // [B, E, N]
+    torch::Tensor input = (deltaT * u.select(1, t).unsqueeze(-1)) *
+                          Bm.select(1, t).unsqueeze(1); // [B, E, N]
+    h = torch::addcmul(input, decay, h);
+    // Not bmm: LibTorch's CPU bmm runs one tiny GEMM per batch item.
+    outputs.push_back((h * Cm.select(1, t).unsqueeze(1)).sum(-1));
+  }
+  return torch::stack(outputs, /*dim=*/1) + u * D;
+}
+
+bool isFloatCPU(std::initializer_list<const torch::Tensor *> tensors) {
+  for (const torch::Tensor *t : tensors)
+    if (t->scalar_type() != torch::kFloat || !t->is_cpu())
+      return false;
+  return true;
 }
 } // namespace
 
@@ -365,32 +1060,16 @@ tcl::selectiveScan(const torch::Tensor &u, const torch::Tensor &delta,
 
   if (length == 0)
     return torch::zeros_like(u);
+  if (!isFloatCPU({&u, &delta, &A, &Bm, &Cm, &D}))
+    return loopSelectiveScan(u, delta, A, Bm, Cm, D);
   bool needsGrad =
       torch::GradMode::is_enabled() &&
       (u.requires_grad() || delta.requires_grad() || A.requires_grad() ||
        Bm.requires_grad() || Cm.requires_grad() || D.requires_grad());
-  bool fusable = true;
-  for (const torch::Tensor *t : {&u, &delta, &A, &Bm, &Cm, &D})
-    fusable = fusable && t->scalar_type() == torch::kFloat && t->is_cpu();
-  if (!needsGrad && fusable)
-    return fusedSelectiveScan(u, delta, A, Bm, Cm, D);
-
-  // One step at a time on [B, E, N] slices: materializing the discretized
-  // A and B for all L steps at once costs more in memory traffic (tensors of
-  // B * L * E * N floats) than it saves in per-op overhead.
-  torch::Tensor h = torch::zeros({batch, channels, state}, u.options());
-  std::vector<torch::Tensor> outputs;
-  outputs.reserve(length);
-  for (int64_t t = 0; t < length; ++t) {
-    torch::Tensor deltaT = delta.select(1, t).unsqueeze(-1); // [B, E, 1]
-    torch::Tensor decay = torch::exp(deltaT * A);            // [B, E, N]
-    torch::Tensor input = (deltaT * u.select(1, t).unsqueeze(-1)) *
-                          Bm.select(1, t).unsqueeze(1); // [B, E, N]
-    h = torch::addcmul(input, decay, h);
-    // Not bmm: LibTorch's CPU bmm runs one tiny GEMM per batch item.
-    outputs.push_back((h * Cm.select(1, t).unsqueeze(1)).sum(-1));
-  }
-  return torch::stack(outputs, /*dim=*/1) + u * D;
+  if (needsGrad)
+    return FusedScanFunction::apply(u, delta, A, Bm, Cm, D);
+  return fusedScanForward(u.contiguous(), delta.contiguous(), A,
+                          Bm.contiguous(), Cm.contiguous(), D, torch::Tensor());
 }
 
 RMSNorm::RMSNorm(int64_t dim, double eps) : eps(eps) {
@@ -398,6 +1077,23 @@ RMSNorm::RMSNorm(int64_t dim, double eps) : eps(eps) {
 }
 
 torch::Tensor RMSNorm::forward(const torch::Tensor &x) {
+  // Inference on float32 CPU: one fused pass per row.
+  if (!torch::GradMode::is_enabled() && x.dim() >= 1 &&
+      isFloatCPU({&x, &weight}) && x.size(-1) == weight.size(0) &&
+      x.numel() > 0) {
+    torch::Tensor xc = x.contiguous(), w = weight.contiguous();
+    torch::Tensor out = torch::empty_like(xc);
+    const int64_t D = x.size(-1), rows = x.numel() / D;
+    const float *xData = xc.data_ptr<float>(), *wData = w.data_ptr<float>();
+    float *outData = out.data_ptr<float>();
+    const RMSNormFn kernel = kernels().rmsNorm;
+    parallelRange(rows, parallelParts(rows / 256),
+                  [&](int64_t first, int64_t last, int64_t) {
+                    kernel(xData + first * D, wData, outData + first * D,
+                           last - first, D, static_cast<float>(eps));
+                  });
+    return out;
+  }
   return x * torch::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + eps) * weight;
 }
 
@@ -445,11 +1141,54 @@ torch::Tensor MambaBlock::forward(const torch::Tensor &x,
                                   const torch::Tensor &mask) {
   const int64_t length = x.size(1);
   torch::Tensor m = mask.unsqueeze(-1);
-  std::vector<torch::Tensor> xz = inProj(norm->forward(x)).chunk(2, -1);
-  torch::Tensor z = xz[1];
+  torch::Tensor xz = inProj(norm->forward(x));
+  torch::Tensor xIn = xz.narrow(-1, 0, dInner), z = xz.narrow(-1, dInner, dInner);
+  torch::Tensor A = -torch::exp(ALog);
+
+  // Inference on float32 CPU: the masked convolution and SiLU in one fused
+  // kernel, and the SiLU(z) gate fused into the scan's output. The same
+  // arithmetic as below up to float rounding.
+  if (!torch::GradMode::is_enabled() && isFloatCPU({&x, &mask}) &&
+      length > 0) {
+    const int64_t batch = x.size(0);
+    torch::Tensor maskc = mask.contiguous();
+    torch::Tensor wT = conv->weight.reshape({dInner, dConv}).t().contiguous();
+    torch::Tensor bias = conv->bias.contiguous();
+    torch::Tensor u = torch::empty({batch, length, dInner}, x.options());
+    const float *xData = xIn.data_ptr<float>(), *mData = maskc.data_ptr<float>(),
+                *wData = wT.data_ptr<float>(), *bData = bias.data_ptr<float>();
+    float *uData = u.data_ptr<float>();
+    const int64_t xStride = xIn.stride(1), xBatchStride = xIn.stride(0);
+    const ConvSiluFn kernel = kernels().convSilu;
+    const int64_t E = dInner, K = dConv;
+    parallelRange(batch, parallelParts(batch / 16), [&](int64_t first,
+                                                        int64_t last,
+                                                        int64_t) {
+      for (int64_t b = first; b < last; ++b)
+        kernel(xData + b * xBatchStride, xStride, mData + b * length, wData,
+               bData, uData + b * length * E, length, E, K);
+    });
+    torch::Tensor dbc = xProj(u);
+    // delta = softplus(dt_proj(.)) * mask, in place, fused.
+    torch::Tensor delta = dtProj(dbc.narrow(-1, 0, dtRank)).contiguous();
+    float *deltaData = delta.data_ptr<float>();
+    const SoftplusMaskFn softplusMask = kernels().softplusMask;
+    parallelRange(batch, parallelParts(batch / 16),
+                  [&](int64_t first, int64_t last, int64_t) {
+                    for (int64_t b = first; b < last; ++b)
+                      softplusMask(deltaData + b * length * E,
+                                   mData + b * length, length, E);
+                  });
+    torch::Tensor y = fusedScanForward(u, delta, A,
+                                       dbc.narrow(-1, dtRank, dState),
+                                       dbc.narrow(-1, dtRank + dState, dState),
+                                       D, z);
+    return torch::addcmul(x, outProj(y), m);
+  }
+
   // Zero padding before the convolution: its taps then see zeros, exactly
   // as at the start of a shorter sequence.
-  torch::Tensor u = conv(xz[0].mul(m).transpose(1, 2))
+  torch::Tensor u = conv(xIn.mul(m).transpose(1, 2))
                         .narrow(2, 0, length)
                         .transpose(1, 2)
                         .contiguous(); // else x_proj runs as a slow bmm
@@ -460,7 +1199,7 @@ torch::Tensor MambaBlock::forward(const torch::Tensor &x,
   torch::Tensor Cm = dbc.narrow(-1, dtRank + dState, dState);
   // delta = 0 makes a padded step the identity on the scan state.
   torch::Tensor delta = F::softplus(dtProj(dt)) * m;
-  torch::Tensor y = selectiveScan(u, delta, -torch::exp(ALog), Bm, Cm, D);
+  torch::Tensor y = selectiveScan(u, delta, A, Bm, Cm, D);
   return x + outProj(y * F::silu(z)) * m;
 }
 
@@ -482,16 +1221,69 @@ MambaCostModel::MambaCostModel(const MambaConfig &config) : config(config) {
 torch::Tensor MambaCostModel::forward(const torch::Tensor &tokens,
                                       const torch::Tensor &mask,
                                       const torch::Tensor &workload) {
+  // Inference on CPU in slices of about kRows positions: the intermediate
+  // tensors (up to 4 * expand * dModel bytes per position) then stay in
+  // cache and below malloc's mmap threshold, and the slices run in parallel
+  // on the intra-op threads, each single-threaded inside (OpenBLAS
+  // included), instead of every op splitting its work. Rows are
+  // independent, so the scores are the same.
+  constexpr int64_t kRows = 2048;
+  if (!torch::GradMode::is_enabled() && tokens.dim() == 3 &&
+      tokens.is_cpu()) {
+    const int64_t batch = tokens.size(0);
+    const int64_t slice =
+        std::max<int64_t>(1, kRows / std::max<int64_t>(1, tokens.size(1)));
+    if (batch > slice && mask.defined() && mask.dim() == 2 &&
+        mask.size(0) == batch) {
+      const int64_t slices = (batch + slice - 1) / slice;
+      std::vector<torch::Tensor> parts(slices);
+      SingleThreadedBLAS blasGuard;
+      parallelRange(slices, parallelParts(slices), [&](int64_t first,
+                                                       int64_t last, int64_t) {
+        torch::NoGradGuard noGrad;
+        for (int64_t i = first; i < last; ++i) {
+          const int64_t begin = i * slice,
+                        size = std::min(slice, batch - begin);
+          parts[i] = forwardSlice(
+              tokens.narrow(0, begin, size), mask.narrow(0, begin, size),
+              workload.defined() && workload.dim() >= 1 &&
+                      workload.size(0) == batch
+                  ? workload.narrow(0, begin, size)
+                  : workload);
+        }
+      });
+      return torch::cat(parts);
+    }
+  }
+  return forwardSlice(tokens, mask, workload);
+}
+
+torch::Tensor MambaCostModel::forwardSlice(const torch::Tensor &tokens,
+                                           const torch::Tensor &mask,
+                                           const torch::Tensor &workload) {
   torch::Tensor x =
       withWorkload(tokens, workload, config.tokenDim, config.workloadDim);
   checkMask(tokens, mask);
-  torch::Tensor m = mask.unsqueeze(-1);
+  // Every layer is causal and a position's output counts only through its
+  // mask, so positions after the last real token of the batch cannot change
+  // any score: drop them (exact, and most of the work for short programs).
+  torch::Tensor maskUsed = mask;
+  if (const int64_t length = mask.size(1); length > 1) {
+    torch::Tensor used = mask.ne(0).any(0).nonzero();
+    const int64_t keep =
+        used.numel() ? used.max().item<int64_t>() + 1 : int64_t(1);
+    if (keep < length) {
+      x = x.narrow(1, 0, keep);
+      maskUsed = mask.narrow(1, 0, keep);
+    }
+  }
+  torch::Tensor m = maskUsed.unsqueeze(-1);
   torch::Tensor h = inputProj(x) * m;
   for (auto &block : blocks)
-    h = block->forward(h, mask);
+    h = block->forward(h, maskUsed);
   torch::Tensor perPosition =
       head2(F::silu(head1(finalNorm->forward(h)))).squeeze(-1);
-  return (perPosition * mask).sum(1);
+  return (perPosition * maskUsed).sum(1);
 }
 
 torch::Tensor MambaCostModel::score(const ModelInput &input) {
