@@ -18,7 +18,7 @@
 // RUN: not tcl-train --database=%t.jsonl --model=transformer 2>&1 | FileCheck %s --check-prefix=MODEL
 
 // Without a test manifest, a fifth of the tasks (here one) is held out.
-// CHECK: network {{.*}} top-1 top-5
+// CHECK: network {{.*}} top-1 top-5 pairwise random-top1 random-top5
 // CHECK-NEXT: held-out tasks 1 {{[01]\.[0-9]+}} {{[01]\.[0-9]+}}
 // CHECK: predictions: {{[0-9]+}} programs/s
 

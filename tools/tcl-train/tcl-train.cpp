@@ -20,6 +20,8 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <ATen/Parallel.h>
+
 #include <chrono>
 #include <functional>
 #include <map>
@@ -70,6 +72,12 @@ static cl::opt<double>
     timeLimit("time-limit", cl::init(0),
               cl::desc("Stop training after this many seconds (0: none)"),
               cl::cat(category));
+static cl::opt<unsigned>
+    threads("torch-threads", cl::init(0),
+            cl::desc("Intra-op threads for training and prediction (0: "
+                     "LibTorch's default, all cores; 1 makes training "
+                     "deterministic for a seed)"),
+            cl::cat(category));
 static cl::opt<uint64_t> seed("seed", cl::init(0),
                               cl::desc("Seed of initialization and batching"),
                               cl::cat(category));
@@ -118,6 +126,24 @@ llvm::Expected<NetworkTasks> readManifest(llvm::StringRef path) {
       result[name.str()][key->str()] = weight.getAsInteger().value_or(1);
   }
   return result;
+}
+
+/// The top-k score of a random ranking: the mean of topKScore(tasks, k)
+/// over 32 draws of uniform random scores (seeded), the baseline a cost
+/// model has to beat.
+static double randomTopK(std::vector<TopKTask> tasks, int64_t k,
+                         uint64_t seed) {
+  std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  constexpr int kDraws = 32;
+  double sum = 0;
+  for (int draw = 0; draw < kDraws; ++draw) {
+    for (TopKTask &t : tasks)
+      for (double &score : t.scores)
+        score = uniform(rng);
+    sum += topKScore(tasks, k);
+  }
+  return sum / kDraws;
 }
 
 /// The platform with the most records.
@@ -300,6 +326,8 @@ int main(int argc, char **argv) {
   llvm::Expected<Database> db = Database::open(database, /*create=*/false);
   if (!db)
     return fail(llvm::toString(db.takeError()));
+  if (threads > 0)
+    at::set_num_threads(static_cast<int>(threads));
   std::string platformId =
       platform.empty() ? busiestPlatform(*db) : platform.getValue();
   if (platformId.empty())
@@ -386,9 +414,10 @@ int main(int argc, char **argv) {
       t.latencies.push_back(eval.latencies[i]);
       t.scores.push_back(result.scores[i]);
     }
-    llvm::outs() << llvm::format("%-28s %6s %8s %8s\n", "network", "tasks",
-                                 "top-1", "top-5");
-    double sum1 = 0, sum5 = 0;
+    llvm::outs() << llvm::format("%-28s %6s %8s %8s %9s %11s %11s\n",
+                                 "network", "tasks", "top-1", "top-5",
+                                 "pairwise", "random-top1", "random-top5");
+    double sum1 = 0, sum5 = 0, sumPairs = 0, sumRandom1 = 0, sumRandom5 = 0;
     unsigned networks = 0;
     for (const auto &[network, tasks] : test) {
       std::vector<TopKTask> weighted;
@@ -403,20 +432,31 @@ int main(int argc, char **argv) {
       if (weighted.empty())
         continue;
       double top1 = topKScore(weighted, 1), top5 = topKScore(weighted, 5);
-      llvm::outs() << llvm::format("%-28s %6zu %8.4f %8.4f\n",
-                                   network.c_str(), weighted.size(), top1,
-                                   top5);
+      double pairs = pairwiseAccuracy(weighted);
+      double random1 = randomTopK(weighted, 1, seed),
+             random5 = randomTopK(weighted, 5, seed);
+      llvm::outs() << llvm::format(
+          "%-28s %6zu %8.4f %8.4f %9.4f %11.4f %11.4f\n", network.c_str(),
+          weighted.size(), top1, top5, pairs, random1, random5);
       scoresJSON[network] = llvm::json::Object{
           {"tasks", static_cast<int64_t>(weighted.size())},
           {"top1", top1},
-          {"top5", top5}};
+          {"top5", top5},
+          {"pairwise", pairs},
+          {"random_top1", random1},
+          {"random_top5", random5}};
       sum1 += top1;
       sum5 += top5;
+      sumPairs += pairs;
+      sumRandom1 += random1;
+      sumRandom5 += random5;
       ++networks;
     }
     if (networks)
-      llvm::outs() << llvm::format("%-28s %6s %8.4f %8.4f\n", "mean", "",
-                                   sum1 / networks, sum5 / networks);
+      llvm::outs() << llvm::format(
+          "%-28s %6s %8.4f %8.4f %9.4f %11.4f %11.4f\n", "mean", "",
+          sum1 / networks, sum5 / networks, sumPairs / networks,
+          sumRandom1 / networks, sumRandom5 / networks);
     llvm::outs() << llvm::format("predictions: %.0f programs/s\n",
                                  result.predictionsPerSecond);
   }
