@@ -5,11 +5,13 @@
 #include "tcl/Features/SequenceFeatures.h"
 #include "tcl/Features/StatementFeatures.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <limits>
 
 using namespace tcl;
@@ -41,23 +43,71 @@ RankingData tcl::toRankingData(const TrainingData &data) {
   return r;
 }
 
-llvm::Expected<std::string> tcl::defaultModelConfig(llvm::StringRef kind) {
+namespace {
+/// `base` (a config JSON object) with the keys of `overrides` replaced.
+llvm::Expected<std::string> overrideConfig(const std::string &base,
+                                           llvm::StringRef overrides) {
+  if (overrides.trim().empty())
+    return base;
+  llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(overrides);
+  if (!parsed)
+    return llvm::createStringError("model config overrides are not JSON: " +
+                                   llvm::toString(parsed.takeError()));
+  const llvm::json::Object *changes = parsed->getAsObject();
+  if (!changes)
+    return llvm::createStringError(
+        "model config overrides must be a JSON object, e.g. {\"d_model\":32}");
+  llvm::Expected<llvm::json::Value> config = llvm::json::parse(base);
+  if (!config)
+    return config.takeError();
+  llvm::json::Object &object = *config->getAsObject();
+  auto isFixed = [](llvm::StringRef key) {
+    return key == "model" || key == "token_dim" || key == "workload_dim" ||
+           key == "statement_dim";
+  };
+  for (const auto &[key, value] : *changes) {
+    if (isFixed(key))
+      return llvm::createStringError(
+          "model config key '" + key.str() +
+          "' is fixed (the model kind and this build's feature widths)");
+    if (!object.get(key)) {
+      std::vector<std::string> names;
+      for (const auto &[name, unused] : object)
+        if (!isFixed(name))
+          names.push_back(name.str());
+      std::sort(names.begin(), names.end());
+      std::string known = llvm::join(names, ", ");
+      return llvm::createStringError("unknown model config key '" +
+                                     key.str() + "' (this model has " +
+                                     known + ")");
+    }
+    object[key] = value;
+  }
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::json::Value(std::move(object));
+  return text;
+}
+} // namespace
+
+llvm::Expected<std::string> tcl::defaultModelConfig(llvm::StringRef kind,
+                                                    llvm::StringRef overrides) {
   if (kind == "mamba") {
     MambaConfig c;
     c.tokenDim = kNumTokenFeatures;
     c.workloadDim = kNumTaskFeatures;
-    return c.toJSON();
+    return overrideConfig(c.toJSON(), overrides);
   }
   if (kind == "tlp") {
     TLPConfig c;
     c.tokenDim = kNumTokenFeatures;
     c.workloadDim = kNumTaskFeatures;
-    return c.toJSON();
+    return overrideConfig(c.toJSON(), overrides);
   }
   if (kind == "mlp") {
     MLPConfig c;
     c.statementDim = kNumStatementFeatures;
-    return c.toJSON();
+    return overrideConfig(c.toJSON(), overrides);
   }
   return llvm::createStringError("unknown model kind '" + kind +
                                  "' (expected mamba, tlp or mlp)");

@@ -16,6 +16,11 @@
 // RUN: not tcl-tune %s --trials=2 --cost-model=mamba:%t.old.pt --database=%t.bad.jsonl 2>&1 | FileCheck %s --check-prefix=VERSION
 // RUN: not tcl-train --database=%t.missing.jsonl 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: not tcl-train --database=%t.jsonl --model=transformer 2>&1 | FileCheck %s --check-prefix=MODEL
+// RUN: not tcl-train --database=%t.jsonl --model=mamba --config='{"d_modl":8}' 2>&1 | FileCheck %s --check-prefix=CONFIG-KEY
+// RUN: not tcl-train --database=%t.jsonl --model=mamba --config='{"token_dim":8}' 2>&1 | FileCheck %s --check-prefix=CONFIG-FIXED
+// A smaller architecture through --config.
+// RUN: tcl-train --database=%t.jsonl --model=mamba --epochs=1 --config='{"d_model":16,"d_state":4}' -o %t.small.pt 2>&1 | FileCheck %s --check-prefix=SMALL
+// RUN: FileCheck %s --check-prefix=SMALL-SIDECAR < %t.small.pt.json
 
 // Without a test manifest, a fifth of the tasks (here one) is held out.
 // CHECK: network {{.*}} top-1 top-5 pairwise random-top1 random-top5
@@ -44,6 +49,11 @@
 // VERSION: trained on feature versions sequence 99 / statement 1, this build computes sequence 1 / statement 1; retrain the model
 // MISSING: tcl-train: {{.*}}missing.jsonl
 // MODEL: tcl-train: unknown --model 'transformer' (expected mamba, tlp, mlp or xgb)
+// CONFIG-KEY: tcl-train: --config: unknown model config key 'd_modl' (this model has d_conv, d_model, d_state, expand, head_hidden, layers)
+// CONFIG-FIXED: tcl-train: --config: model config key 'token_dim' is fixed
+// SMALL: mamba model, {{[0-9]+}} parameters
+// SMALL-SIDECAR: "d_model": 16
+// SMALL-SIDECAR: "d_state": 4
 
 func.func @dense(%a: tensor<32x64xf32>, %b: tensor<64x48xf32>) -> tensor<32x48xf32> {
   %zero = arith.constant 0.0 : f32

@@ -42,6 +42,14 @@ static cl::opt<std::string>
 static cl::opt<std::string> modelKind("model", cl::init("mamba"),
                                       cl::desc("mamba, tlp, mlp or xgb"),
                                       cl::cat(category));
+static cl::opt<std::string> modelConfig(
+    "config", cl::init(""),
+    cl::desc("JSON object replacing keys of the model's default "
+             "architecture, e.g. '{\"d_model\":32,\"d_state\":8}' (mamba: "
+             "d_model, d_state, d_conv, expand, layers, head_hidden; tlp: "
+             "hidden, heads, res_blocks, decoder_hidden; mlp: hidden, "
+             "res_blocks, batch_norm)"),
+    cl::cat(category));
 static cl::opt<std::string>
     testManifest("test-manifest", cl::init(""),
                  cl::desc("Manifest (tcl-dataset) of the held-out networks: "
@@ -315,13 +323,19 @@ int main(int argc, char **argv) {
   if (loss != "lambdarank" && loss != "mse")
     return fail("unknown --loss '" + loss + "' (expected lambdarank or mse)");
   bool isXGB = modelKind == "xgb";
+  if (!isXGB)
+    if (llvm::Expected<std::string> known = defaultModelConfig(modelKind);
+        !known) {
+      llvm::consumeError(known.takeError());
+      return fail("unknown --model '" + modelKind +
+                  "' (expected mamba, tlp, mlp or xgb)");
+    }
+  if (isXGB && !modelConfig.empty())
+    return fail("--config applies to mamba, tlp and mlp, not xgb");
   llvm::Expected<std::string> config =
-      isXGB ? std::string() : defaultModelConfig(modelKind);
-  if (!config) {
-    llvm::consumeError(config.takeError());
-    return fail("unknown --model '" + modelKind +
-                "' (expected mamba, tlp, mlp or xgb)");
-  }
+      isXGB ? std::string() : defaultModelConfig(modelKind, modelConfig);
+  if (!config)
+    return fail("--config: " + llvm::toString(config.takeError()));
 
   llvm::Expected<Database> db = Database::open(database, /*create=*/false);
   if (!db)

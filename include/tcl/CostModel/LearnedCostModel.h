@@ -33,8 +33,13 @@ namespace tcl {
 RankingData toRankingData(const TrainingData &data);
 
 /// The default architecture of `kind` ("mamba", "tlp" or "mlp") as config
-/// JSON, with the feature widths of this build. Fails for another kind.
-llvm::Expected<std::string> defaultModelConfig(llvm::StringRef kind);
+/// JSON, with the feature widths of this build. `overrides`, a JSON object
+/// such as {"d_model":32,"d_state":8}, replaces keys of the default. Fails
+/// for another kind, malformed overrides, a key the kind does not have, or
+/// a feature width (token_dim, workload_dim, statement_dim: fixed by this
+/// build's features).
+llvm::Expected<std::string> defaultModelConfig(llvm::StringRef kind,
+                                               llvm::StringRef overrides = "");
 
 /// What the sidecar of a saved model holds.
 struct ModelSidecar {
