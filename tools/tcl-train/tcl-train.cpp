@@ -20,8 +20,6 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <ATen/Parallel.h>
-
 #include <chrono>
 #include <functional>
 #include <map>
@@ -84,7 +82,7 @@ static cl::opt<unsigned>
     threads("torch-threads", cl::init(0),
             cl::desc("Intra-op threads for training and prediction (0: "
                      "LibTorch's default, all cores; 1 makes training "
-                     "deterministic for a seed)"),
+                     "deterministic for a seed); OpenBLAS gets as many"),
             cl::cat(category));
 static cl::opt<uint64_t> seed("seed", cl::init(0),
                               cl::desc("Seed of initialization and batching"),
@@ -340,8 +338,7 @@ int main(int argc, char **argv) {
   llvm::Expected<Database> db = Database::open(database, /*create=*/false);
   if (!db)
     return fail(llvm::toString(db.takeError()));
-  if (threads > 0)
-    at::set_num_threads(static_cast<int>(threads));
+  setTorchThreads(static_cast<int>(threads));
   std::string platformId =
       platform.empty() ? busiestPlatform(*db) : platform.getValue();
   if (platformId.empty())

@@ -335,6 +335,13 @@ std::string loadWeights(RankingModel &model, const std::string &path);
 ModelOrError loadModel(const std::string &path,
                        const std::string &expectedConfig = "");
 
+/// Uses `threads` threads for LibTorch's intra-op parallelism and for
+/// OpenBLAS, LibTorch's BLAS in Debian's build, which does not follow
+/// at::set_num_threads: with its own default thread count its GEMMs compete
+/// with the intra-op threads (measured: one-thread training 1.7x slower on 2
+/// busy cores). No effect for threads < 1.
+void setTorchThreads(int threads);
+
 } // namespace tcl
 
 #endif // TCL_COSTMODEL_TORCHMODELS_H

@@ -817,17 +817,24 @@ const OpenMPEntry &openMP() {
 /// restores its thread count after. Inside parallelRange every thread runs
 /// its own GEMMs; OpenBLAS threads of its own would compete with them (2-3x
 /// slower on 2 cores). No effect with another BLAS.
+/// OpenBLAS's thread-count functions, looked up at run time; both null
+/// with another BLAS.
+std::pair<int (*)(), void (*)(int)> openBLASThreads() {
+  static const auto entry = [] {
+    auto get = reinterpret_cast<int (*)()>(
+        dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    auto set = reinterpret_cast<void (*)(int)>(
+        dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+    return std::make_pair(get && set ? get : nullptr,
+                          get && set ? set : nullptr);
+  }();
+  return entry;
+}
+
 class SingleThreadedBLAS {
 public:
   SingleThreadedBLAS() {
-    static const auto entry = [] {
-      auto get = reinterpret_cast<int (*)()>(
-          dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-      auto set = reinterpret_cast<void (*)(int)>(
-          dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-      return std::make_pair(get && set ? get : nullptr,
-                            get && set ? set : nullptr);
-    }();
+    const auto entry = openBLASThreads();
     set = entry.second;
     if (set && (previous = entry.first()) != 1)
       set(1);
@@ -1041,6 +1048,14 @@ bool isFloatCPU(std::initializer_list<const torch::Tensor *> tensors) {
   return true;
 }
 } // namespace
+
+void tcl::setTorchThreads(int threads) {
+  if (threads < 1)
+    return;
+  at::set_num_threads(threads);
+  if (auto set = openBLASThreads().second)
+    set(threads);
+}
 
 torch::Tensor
 tcl::selectiveScan(const torch::Tensor &u, const torch::Tensor &delta,
