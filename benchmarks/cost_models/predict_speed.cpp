@@ -206,7 +206,7 @@ int main(int argc, char **argv) {
       torch::manual_seed(1);
       RankingData data = randomData(programs, length, trainGroups);
       for (int64_t t : threads) {
-        at::set_num_threads(static_cast<int>(t));
+        setTorchThreads(static_cast<int>(t));
         for (int64_t batch : batches) {
           std::string error;
           std::vector<double> times;
@@ -245,7 +245,7 @@ int main(int argc, char **argv) {
         return 1;
       torch::manual_seed(2);
       RankingData data = randomData(trainPrograms, kLength, trainGroups);
-      at::set_num_threads(static_cast<int>(trainThreads));
+      setTorchThreads(static_cast<int>(trainThreads));
       TrainOptions options;
       options.epochs = 1;
       TrainResult result = train(*created.model, data, options);

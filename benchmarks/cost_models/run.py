@@ -4,9 +4,18 @@
 For each model, runs ``tcl-train`` on one database of measure records (see
 ``tcl-dataset`` / ``scripts/collect-dataset.sh``) with the tasks of the
 held-out networks (``--test-manifest``) left out of training, and collects
-TenSet's top-1 / top-5 score per held-out network, the parameter count, the
-model's size on disk, the training time and the prediction rate. Writes
+TenSet's top-1 / top-5 score per held-out network, the pairwise accuracy,
+the top-1 of a random ranking, the parameter count, the model's size on
+disk, the training time and the prediction rate (held-out programs in
+batches of 512 on ``--threads`` threads, measured by tcl-train). Writes
 ``out/results.json`` and ``out/results.md`` and prints the table.
+
+A model is a kind (mamba, tlp, mlp, xgb) or a named variant
+``NAME=KIND:CONFIG`` whose CONFIG replaces keys of the kind's default
+architecture (``tcl-train --config``), e.g.
+``mamba-s=mamba:{"d_model":32,"d_state":8}``. Models whose summary is
+already in ``--out`` are not trained again (``--force`` retrains), so an
+interrupted run resumes.
 
 Usage::
 
@@ -27,40 +36,67 @@ from pathlib import Path
 from typing import Any, Optional
 
 REPO = Path(__file__).resolve().parents[2]
-MODELS = ("mamba", "tlp", "mlp", "xgb")
+KINDS = ("mamba", "tlp", "mlp", "xgb")
 
 
-def train(binary: Path, model: str, args: argparse.Namespace,
+def parse_model(spec: str) -> tuple[str, str, str]:
+    """'mamba' or 'NAME=KIND:CONFIG' -> (name, kind, config JSON or '')."""
+    if "=" not in spec:
+        return spec, spec, ""
+    name, rest = spec.split("=", 1)
+    kind, _, config = rest.partition(":")
+    return name, kind, config
+
+
+def train(binary: Path, spec: str, args: argparse.Namespace,
           out: Path) -> dict[str, Any]:
-    """Runs tcl-train for `model`; returns its JSON summary plus the size."""
-    suffix = "xgb" if model == "xgb" else "pt"
-    model_path = out / f"{model}.{suffix}"
-    summary_path = out / f"{model}.json"
-    cmd = [str(binary), f"--database={args.database}", f"--model={model}",
+    """Runs tcl-train for one model; returns its JSON summary plus size."""
+    name, kind, config = parse_model(spec)
+    suffix = "xgb" if kind == "xgb" else "pt"
+    model_path = out / f"{name}.{suffix}"
+    summary_path = out / f"{name}.json"
+    cmd = [str(binary), f"--database={args.database}", f"--model={kind}",
            f"--epochs={args.epochs}", f"--seed={args.seed}",
+           f"--torch-threads={args.threads}",
            f"-o={model_path}", f"--json={summary_path}"]
+    if config:
+        cmd.append(f"--config={config}")
     if args.test_manifest:
         cmd.append(f"--test-manifest={args.test_manifest}")
     if args.max_per_task:
         cmd.append(f"--max-per-task={args.max_per_task}")
-    print("$ " + " ".join(cmd), file=sys.stderr, flush=True)
-    with open(out / f"{model}.log", "w", encoding="utf-8") as log:
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=log,
-                              text=True)
-    if proc.returncode != 0:
-        return {"model": model, "error": f"tcl-train exited with "
-                f"{proc.returncode}; see {out / (model + '.log')}"}
-    print(proc.stdout, file=sys.stderr)
+    if args.time_limit:
+        cmd.append(f"--time-limit={args.time_limit}")
+    if summary_path.exists() and model_path.exists() and not args.force:
+        print(f"{name}: reusing {summary_path}", file=sys.stderr, flush=True)
+    else:
+        print("$ " + " ".join(cmd), file=sys.stderr, flush=True)
+        with open(out / f"{name}.log", "w", encoding="utf-8") as log:
+            proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=log,
+                                  text=True)
+        if proc.returncode != 0:
+            summary_path.unlink(missing_ok=True)
+            return {"model": name, "kind": kind,
+                    "error": f"tcl-train exited with {proc.returncode}; "
+                    f"see {out / (name + '.log')}"}
+        print(proc.stdout, file=sys.stderr)
     result = json.loads(summary_path.read_text("utf-8"))
+    result["model"] = name
+    result["kind"] = kind
+    result["config_overrides"] = config
     result["command"] = " ".join(cmd)
     result["size_bytes"] = sum(p.stat().st_size for p in out.glob(
-        f"{model}.{suffix}*"))
+        f"{name}.{suffix}*"))
     return result
 
 
 def mean_score(result: dict[str, Any], key: str) -> Optional[float]:
-    scores = [s[key] for s in result.get("scores", {}).values()]
+    scores = [s[key] for s in result.get("scores", {}).values() if key in s]
     return sum(scores) / len(scores) if scores else None
+
+
+def fmt(value: Optional[float]) -> str:
+    return f"{value:.4f}" if value is not None else "-"
 
 
 def write_markdown(results: list[dict[str, Any]], meta: dict[str, Any],
@@ -69,30 +105,44 @@ def write_markdown(results: list[dict[str, Any]], meta: dict[str, Any],
     held_out = meta["test_manifest"] or "(a seeded fifth of the tasks)"
     lines = ["# Cost models on held-out networks", "",
              f"- Date: {meta['date']}", f"- Database: {meta['database']}",
-             f"- Test manifest: {held_out}", ""]
+             f"- Platform: {meta.get('platform', '?')}",
+             f"- Test manifest: {held_out}",
+             f"- Threads: {meta['threads']} (training and prediction)",
+             f"- Epochs: {meta['epochs']}", ""]
     head = ["model", "params", "size (KB)", "train s", "predictions/s",
-            "top-1 (mean)", "top-5 (mean)"] + [f"top-1 {n}" for n in networks]
+            "top-1 (mean)", "top-5 (mean)", "pairwise"] + \
+        [f"top-1 {n}" for n in networks]
     lines += ["| " + " | ".join(head) + " |",
               "|" + "---|" * len(head)]
     for r in results:
         if "error" in r:
             lines.append(f"| {r['model']} | failed: {r['error']} |")
             continue
-        top1, top5 = mean_score(r, "top1"), mean_score(r, "top5")
         cells = [r["model"], str(r.get("parameters", "")),
                  f"{r['size_bytes'] / 1024:.0f}",
                  f"{r.get('train_seconds', 0):.1f}",
                  f"{r.get('predictions_per_second', 0):.0f}",
-                 f"{top1:.4f}" if top1 is not None else "-",
-                 f"{top5:.4f}" if top5 is not None else "-"]
-        cells += [f"{r['scores'][n]['top1']:.4f}" if n in r.get("scores", {})
+                 fmt(mean_score(r, "top1")), fmt(mean_score(r, "top5")),
+                 fmt(mean_score(r, "pairwise"))]
+        cells += [fmt(r["scores"][n]["top1"]) if n in r.get("scores", {})
                   else "-" for n in networks]
         lines.append("| " + " | ".join(cells) + " |")
-    if results and "train_tasks" in results[0]:
-        r = results[0]
+    scored = [r for r in results if r.get("scores")]
+    if scored:
+        r = scored[0]
+        cells = ["random ranking", "", "", "", "",
+                 fmt(mean_score(r, "random_top1")),
+                 fmt(mean_score(r, "random_top5")), "0.5000"]
+        cells += [fmt(r["scores"][n].get("random_top1"))
+                  if n in r["scores"] else "-" for n in networks]
+        lines.append("| " + " | ".join(cells) + " |")
         lines += ["", f"Training: {r['train_tasks']} tasks, "
                   f"{r['train_programs']} programs; held out: "
                   f"{r['test_tasks']} tasks, {r['test_programs']} programs."]
+    variants = [r for r in results if r.get("config_overrides")]
+    for r in variants:
+        lines.append(f"`{r['model']}`: {r['kind']} with "
+                     f"`{r['config_overrides']}`.")
     path.write_text("\n".join(lines) + "\n", "utf-8")
 
 
@@ -106,30 +156,49 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--test-manifest", type=Path, default=None,
                    help="manifest of the held-out networks (default: a "
                         "seeded fifth of the tasks)")
-    p.add_argument("--models", default=",".join(MODELS),
-                   help="comma-separated subset of mamba,tlp,mlp,xgb")
+    p.add_argument("--models", default=",".join(KINDS),
+                   help="comma-separated models: kinds (mamba, tlp, mlp, "
+                        "xgb) or NAME=KIND:CONFIG variants; separate "
+                        "variants with ';' when their CONFIG has commas "
+                        "(default: mamba,tlp,mlp,xgb)")
     p.add_argument("--epochs", type=int, default=30,
                    help="training epochs of the neural models (default 30)")
+    p.add_argument("--threads", type=int, default=2,
+                   help="intra-op threads for training and prediction "
+                        "(default 2)")
+    p.add_argument("--time-limit", type=float, default=0,
+                   help="stop each model's training after this many "
+                        "seconds (default: none)")
     p.add_argument("--max-per-task", type=int, default=0,
                    help="records per task to use (default: all)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--force", action="store_true",
+                   help="retrain models whose results are already in --out")
     p.add_argument("--build-dir", type=Path, default=REPO / "build")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
     args = p.parse_args(argv)
 
-    models = [m for m in args.models.split(",") if m]
-    unknown = [m for m in models if m not in MODELS]
+    separator = ";" if ";" in args.models else ","
+    models = [m for m in args.models.split(separator) if m]
+    unknown = [m for m in models if parse_model(m)[1] not in KINDS]
     if unknown:
-        p.error(f"unknown model(s) {', '.join(unknown)}")
+        p.error(f"unknown model(s) {', '.join(unknown)} (kinds: "
+                f"{', '.join(KINDS)})")
     binary = args.build_dir / "bin" / "tcl-train"
     if not binary.exists():
         p.error(f"{binary} not found: build TCL first (scripts/setup.sh)")
+    if not args.database.exists():
+        p.error(f"{args.database} not found (scripts/collect-dataset.sh "
+                "collects it; a shipped snapshot is data/*/dataset.jsonl.xz)")
     args.out.mkdir(parents=True, exist_ok=True)
+    results = [train(binary, m, args, args.out) for m in models]
     meta = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
             "database": str(args.database),
             "test_manifest": str(args.test_manifest or ""),
-            "threads": os.cpu_count()}
-    results = [train(binary, m, args, args.out) for m in models]
+            "platform": next((r["platform"] for r in results
+                              if "platform" in r), "?"),
+            "threads": args.threads, "epochs": args.epochs,
+            "cpu_count": os.cpu_count()}
     (args.out / "results.json").write_text(
         json.dumps({"meta": meta, "models": results}, indent=2), "utf-8")
     write_markdown(results, meta, args.out / "results.md")
