@@ -19,8 +19,14 @@ done
 mkdir -p "${TCL_BUILD_DIR:-build}/examples"
 network="${TCL_BUILD_DIR:-build}/examples/resnet50.mlir"
 "$bin/tcl-opt" examples/networks/resnet50.mlir --tcl-preprocess -o "$network"
+# The shipped pretrained Mamba cost model (tcl-train on data/cpu-avx512-t2,
+# fine-tuned online on this machine's measurements); without it, XGBoost
+# fitted online. A --cost-model in "$@" comes later and wins.
+cost_model=xgb
+model=models/cpu-avx512-t2.mamba.pt
+if [ -f "$model" ]; then cost_model="mamba:$model"; fi
 "$bin/tcl-tune" "$network" --trials=2500 --database=resnet50.jsonl \
-  -o resnet50.tuned.mlir "$@"
+  --cost-model="$cost_model" -o resnet50.tuned.mlir "$@"
 echo
 echo "ResNet-50 end to end, batch 1, random input ($target):"
 "$bin/tcl-run" "$network" --entry=forward --target="$target"

@@ -11,6 +11,8 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <algorithm>
 #include <limits>
 
@@ -237,9 +239,9 @@ public:
                     t > 0 ? 1.0 / t : std::numeric_limits<double>::infinity());
     trimHistory();
     TrainOptions options;
-    options.epochs = 2;
+    options.epochs = 1;
     options.seed = updates++;
-    train(*model, toRankingData(history), options);
+    train(*model, fineTuningSample(schedules.size(), options.seed), options);
   }
 
   llvm::Error save(llvm::StringRef path) const override {
@@ -287,6 +289,50 @@ private:
         std::make_unique<StatementFeatureExtractor>(std::move(*stmt));
     f.group = static_cast<int64_t>(features.size() - 1);
     return &f;
+  }
+
+  /// What one online update trains on: the `newest` programs just
+  /// measured plus a seeded uniform sample of the older history, at most
+  /// kFineTunePrograms in all. Bounding it keeps an update at about a second
+  /// for the sequence models (~1.5 ms per program and epoch on 2 cores), so
+  /// the tuner's hundreds of rounds are not dominated by training, while
+  /// the replayed older programs keep the model from fitting only the last
+  /// task it measured.
+  RankingData fineTuningSample(size_t newest, uint64_t seed) const {
+    constexpr int64_t kFineTunePrograms = 512;
+    RankingData all = toRankingData(history);
+    const int64_t n = static_cast<int64_t>(history.size());
+    if (n <= kFineTunePrograms)
+      return all;
+    const int64_t fresh = std::min<int64_t>(static_cast<int64_t>(newest),
+                                            kFineTunePrograms);
+    torch::Generator generator = at::detail::createCPUGenerator(seed);
+    torch::Tensor older =
+        torch::randperm(n - fresh, generator,
+                        torch::TensorOptions().dtype(torch::kInt64))
+            .narrow(0, 0, kFineTunePrograms - fresh);
+    torch::Tensor rows =
+        torch::cat({older, torch::arange(n - fresh, n, torch::kInt64)});
+    return selectRows(all, rows);
+  }
+
+  /// The programs `rows` (int64 [K], distinct) of `data`, statements
+  /// included (their segments renumbered to 0..K-1).
+  static RankingData selectRows(const RankingData &data,
+                                const torch::Tensor &rows) {
+    RankingData out;
+    out.tokens = data.tokens.index_select(0, rows);
+    out.mask = data.mask.index_select(0, rows);
+    out.workload = data.workload.index_select(0, rows);
+    out.labels = data.labels.index_select(0, rows);
+    out.groups = data.groups.index_select(0, rows);
+    torch::Tensor newIndex = torch::full({data.size()}, -1, torch::kInt64);
+    newIndex.index_put_({rows}, torch::arange(rows.size(0), torch::kInt64));
+    torch::Tensor segments = newIndex.index_select(0, data.segments);
+    torch::Tensor keep = segments.ge(0);
+    out.statements = data.statements.index({keep});
+    out.segments = segments.index({keep});
+    return out;
   }
 
   /// Keeps the most recent kMaxHistory programs.
