@@ -17,7 +17,7 @@ llvm_config.with_system_environment(["HOME", "TMPDIR"])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.use_default_substitutions()
 llvm_config.add_tool_substitutions(
-    ["tcl-opt", "tcl-run", "tcl-tune", "tcl-dataset", "tcl-train"], [config.tcl_tools_dir, config.llvm_tools_dir])
+    ["tcl-opt", "tcl-run", "tcl-tune", "tcl-dataset", "tcl-train", "tcl-sample"], [config.tcl_tools_dir, config.llvm_tools_dir])
 llvm_config.add_tool_substitutions(["mlir-opt"], [config.llvm_tools_dir])
 
 # %python runs /usr/bin/python3 (Debian's, with python3-onnx/-torch) on the
@@ -35,3 +35,14 @@ for _module in ("onnx", "torch"):
                       stdout=subprocess.DEVNULL,
                       stderr=subprocess.DEVNULL).returncode == 0:
         config.available_features.add(_module)
+
+# `ptxas` (CUDA toolkit) assembles generated PTX where it is installed; tests
+# that need it say `REQUIRES: ptxas` and call it as %ptxas.
+import shutil
+
+_ptxas = "/usr/local/cuda/bin/ptxas"
+if not os.path.exists(_ptxas):
+    _ptxas = shutil.which("ptxas")
+if _ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", _ptxas))

@@ -803,4 +803,117 @@ TEST_F(TorchModelsTest, DefaultConfigsTrainOnSyntheticData) {
   }
 }
 
+
+//===----------------------------------------------------------------------===//
+// Embeddings
+//===----------------------------------------------------------------------===//
+
+// tcl::embed gives [N, H] with H the width the score is computed from, the
+// same rows whatever the batch size, different rows for different programs,
+// and the usual error convention.
+TEST_F(TorchModelsTest, EmbedShapesForEveryKind) {
+  RankingData data = syntheticData(3, 10, 4);
+  const int64_t n = data.size();
+  struct Case {
+    std::string config;
+    int64_t width;
+  };
+  for (const Case &c :
+       {Case{R"({"model":"mamba","token_dim":6,"workload_dim":3,)"
+             R"("d_model":16,"d_state":4})",
+             16},
+        Case{R"({"model":"tlp","token_dim":6,"workload_dim":3,)"
+             R"("hidden":16,"heads":4})",
+             16},
+        Case{R"({"model":"mlp","statement_dim":9,"hidden":24})", 24}}) {
+    SCOPED_TRACE(c.config);
+    std::shared_ptr<RankingModel> model = makeModel(c.config);
+    std::string error = "unset";
+    torch::Tensor embeddings = embed(*model, data, 512, &error);
+    ASSERT_TRUE(embeddings.defined()) << error;
+    EXPECT_EQ(error, "");
+    ASSERT_EQ(embeddings.sizes(), torch::IntArrayRef({n, c.width}));
+    EXPECT_TRUE(torch::isfinite(embeddings).all().item<bool>());
+    EXPECT_GT((embeddings[0] - embeddings[1]).abs().max().item<float>(), 0);
+    torch::Tensor batched = embed(*model, data, 7, &error);
+    ASSERT_TRUE(batched.defined()) << error;
+    EXPECT_TRUE(torch::allclose(batched, embeddings, 1e-5, 1e-5));
+    // Scores are unchanged by the shared code path.
+    torch::Tensor scores = predict(*model, data, 512, &error);
+    ASSERT_TRUE(scores.defined()) << error;
+    EXPECT_EQ(scores.sizes(), torch::IntArrayRef({n}));
+
+    RankingData bad = data;
+    bad.tokens = torch::zeros({n, kMaxLength});
+    bad.statements = torch::zeros({3});
+    EXPECT_FALSE(embed(*model, bad, 512, &error).defined());
+    EXPECT_NE(error.find("data: "), std::string::npos) << error;
+    EXPECT_FALSE(embed(*model, data, 0, &error).defined());
+    EXPECT_EQ(error, "embed: batch size must be >= 1");
+  }
+}
+
+// Trailing padding, with garbage in it, does not move a sequence's
+// embedding: neither when the batch's padding is cropped (all rows shorter)
+// nor when a longer row keeps it; an empty sequence embeds to zeros.
+TEST_F(TorchModelsTest, MambaEmbeddingIgnoresTrailingPadding) {
+  std::shared_ptr<RankingModel> model =
+      makeModel(R"({"model":"mamba","token_dim":4,"workload_dim":2,)"
+                R"("d_model":16,"d_state":4,"layers":2})");
+  model->eval();
+  ModelInput shortInput;
+  shortInput.tokens = torch::randn({3, 5, 4});
+  shortInput.mask = torch::ones({3, 5});
+  shortInput.mask[1].slice(0, 3, 5) = 0;
+  shortInput.tokens[1].slice(0, 3, 5) = 0;
+  shortInput.workload = torch::randn({3, 2});
+  torch::Tensor shortEmbeddings = model->embed(shortInput);
+  ASSERT_EQ(shortEmbeddings.sizes(), torch::IntArrayRef({3, 16}));
+
+  for (bool longerRow : {false, true}) {
+    SCOPED_TRACE(longerRow ? "a longer row" : "padding only");
+    ModelInput longInput;
+    longInput.tokens = torch::randn({4, 11, 4}) * 10;
+    longInput.tokens.slice(0, 0, 3).slice(1, 0, 5) = shortInput.tokens;
+    longInput.tokens[1].slice(0, 3, 5) = 5.0;
+    longInput.mask = torch::zeros({4, 11});
+    longInput.mask.slice(0, 0, 3).slice(1, 0, 5) = shortInput.mask;
+    if (longerRow)
+      longInput.mask[3] = 1;
+    longInput.workload = torch::randn({4, 2});
+    longInput.workload.slice(0, 0, 3) = shortInput.workload;
+    torch::Tensor longEmbeddings = model->embed(longInput);
+    ASSERT_EQ(longEmbeddings.sizes(), torch::IntArrayRef({4, 16}));
+    EXPECT_TRUE(torch::allclose(shortEmbeddings, longEmbeddings.slice(0, 0, 3),
+                                /*rtol=*/1e-5, /*atol=*/1e-5))
+        << shortEmbeddings << longEmbeddings;
+    if (!longerRow)
+      EXPECT_EQ(longEmbeddings[3].abs().max().item<float>(), 0.0f);
+  }
+}
+
+// The batched inference path (slices, fused kernels) embeds like the
+// training path.
+TEST_F(TorchModelsTest, MambaEmbedInferencePathMatchesTrainingPath) {
+  std::shared_ptr<RankingModel> model =
+      makeModel(R"({"model":"mamba","token_dim":6,"workload_dim":3,)"
+                R"("d_model":16,"d_state":4})",
+                3);
+  model->eval();
+  const int64_t B = 150, L = 40;
+  ModelInput input;
+  input.tokens = torch::randn({B, L, 6});
+  input.mask = torch::zeros({B, L});
+  for (int64_t b = 0; b < B; ++b)
+    input.mask[b].slice(0, 0, 1 + (b * 7) % 30) = 1;
+  input.tokens *= input.mask.unsqueeze(-1);
+  input.workload = torch::randn({B, 3});
+  torch::Tensor training = model->embed(input).detach();
+  torch::NoGradGuard noGrad;
+  torch::Tensor inference = model->embed(input);
+  ASSERT_EQ(inference.sizes(), torch::IntArrayRef({B, 16}));
+  EXPECT_TRUE(torch::allclose(inference, training, 1e-4, 1e-4))
+      << (inference - training).abs().max();
+}
+
 } // namespace

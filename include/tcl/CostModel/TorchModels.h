@@ -82,6 +82,10 @@ public:
   /// Scores float [B], higher = faster. Throws c10::Error on inconsistent
   /// shapes (the trainer and predict() catch it).
   virtual torch::Tensor score(const ModelInput &input) = 0;
+  /// The representation score() is computed from, float [B, H] (H fixed by
+  /// the architecture, see each model), e.g. for the sampler (Sampler.h) to
+  /// compare candidates by. Same input and errors as score().
+  virtual torch::Tensor embed(const ModelInput &input) = 0;
   /// Which fields of ModelInput score() reads.
   virtual FeatureForm form() const = 0;
   /// The flat JSON config this model was built from; createModel() on it
@@ -181,7 +185,9 @@ private:
 /// Mamba blocks, a final RMSNorm, and a per-position MLP head whose outputs
 /// are masked and summed over positions (the TLP-style sum). Padding is
 /// invisible: it is zeroed before every convolution and scan, and its delta
-/// is 0 so the scan state passes over it unchanged.
+/// is 0 so the scan state passes over it unchanged. The embedding is the
+/// mean of the final RMSNorm's output over the real positions, float
+/// [B, dModel] (zeros for a sequence without real tokens).
 class MambaCostModel : public RankingModel {
 public:
   /// Throws c10::Error when config.validate() fails (createModel does not).
@@ -190,16 +196,22 @@ public:
   torch::Tensor forward(const torch::Tensor &tokens, const torch::Tensor &mask,
                         const torch::Tensor &workload);
   torch::Tensor score(const ModelInput &input) override;
+  /// tokens [B, L, D], mask [B, L], workload [B, W] -> [B, dModel].
+  torch::Tensor embed(const ModelInput &input) override;
   FeatureForm form() const override { return FeatureForm::Sequence; }
   std::string describeConfig() const override { return config.toJSON(); }
   const MambaConfig &getConfig() const { return config; }
 
 private:
-  /// forward() on one slice of the batch (forward() cuts large inference
-  /// batches into slices).
+  /// What run() computes: scores [B] or embeddings [B, dModel].
+  enum class Output { Score, Embedding };
+  /// forward() or embed(): cuts large inference batches into slices.
+  torch::Tensor run(const torch::Tensor &tokens, const torch::Tensor &mask,
+                    const torch::Tensor &workload, Output output);
+  /// run() on one slice of the batch.
   torch::Tensor forwardSlice(const torch::Tensor &tokens,
                              const torch::Tensor &mask,
-                             const torch::Tensor &workload);
+                             const torch::Tensor &workload, Output output);
 
   MambaConfig config;
   torch::nn::Linear inputProj{nullptr}, head1{nullptr}, head2{nullptr};
@@ -235,7 +247,9 @@ struct TLPConfig {
 /// mask (plus a residual connection), residual Linear+ReLU blocks, a
 /// per-position decoder to a scalar, and a masked sum over positions. TLP
 /// reads the token alone; the workload is concatenated here so that every
-/// sequence model sees the same features.
+/// sequence model sees the same features. The embedding is the mean of the
+/// decoder's input (the residual blocks' output) over the real positions,
+/// float [B, hidden] (zeros for a sequence without real tokens).
 class TLPCostModel : public RankingModel {
 public:
   /// Throws c10::Error when config.validate() fails (createModel does not).
@@ -244,11 +258,17 @@ public:
   torch::Tensor forward(const torch::Tensor &tokens, const torch::Tensor &mask,
                         const torch::Tensor &workload);
   torch::Tensor score(const ModelInput &input) override;
+  /// tokens [B, L, D], mask [B, L], workload [B, W] -> [B, hidden].
+  torch::Tensor embed(const ModelInput &input) override;
   FeatureForm form() const override { return FeatureForm::Sequence; }
   std::string describeConfig() const override { return config.toJSON(); }
   const TLPConfig &getConfig() const { return config; }
 
 private:
+  /// Per-position encodings before the decoder, float [B, L, hidden].
+  torch::Tensor encode(const torch::Tensor &tokens, const torch::Tensor &mask,
+                       const torch::Tensor &workload);
+
   TLPConfig config;
   torch::nn::Linear encoder1{nullptr}, encoder2{nullptr}, decoder1{nullptr},
       decoder2{nullptr};
@@ -282,6 +302,8 @@ struct MLPConfig {
 /// "SegmentSumMLP" of its code base): a two-layer per-statement MLP encoder,
 /// a sum over each program's statements (segment sum, index_add), optional
 /// BatchNorm, residual Linear+ReLU blocks and a linear decoder to a scalar.
+/// The embedding is the segment sum, float [B, hidden] (zeros for a program
+/// without statements).
 class MLPCostModel : public RankingModel {
 public:
   /// Throws c10::Error when config.validate() fails (createModel does not).
@@ -290,11 +312,17 @@ public:
   torch::Tensor forward(const torch::Tensor &statements,
                         const torch::Tensor &segments, int64_t batchSize);
   torch::Tensor score(const ModelInput &input) override;
+  /// statements [S, F], segments int64 [S] -> [batchSize, hidden].
+  torch::Tensor embed(const ModelInput &input) override;
   FeatureForm form() const override { return FeatureForm::Statements; }
   std::string describeConfig() const override { return config.toJSON(); }
   const MLPConfig &getConfig() const { return config; }
 
 private:
+  /// The sum of each program's statement encodings, float [B, hidden].
+  torch::Tensor segmentSum(const torch::Tensor &statements,
+                           const torch::Tensor &segments, int64_t batchSize);
+
   MLPConfig config;
   torch::nn::Linear encoder1{nullptr}, encoder2{nullptr}, decoder{nullptr};
   torch::nn::BatchNorm1d norm{nullptr};

@@ -113,6 +113,13 @@ TrainResult train(RankingModel &model, const RankingData &data,
 torch::Tensor predict(RankingModel &model, const RankingData &data,
                       int64_t batchSize = 512, std::string *error = nullptr);
 
+/// Embeddings (RankingModel::embed) of all N candidates of `data`, float
+/// [N, H], in eval mode without gradients, `batchSize` candidates at a time;
+/// float [0, 0] for N = 0. On error returns an undefined tensor and sets
+/// `error`.
+torch::Tensor embed(RankingModel &model, const RankingData &data,
+                    int64_t batchSize = 512, std::string *error = nullptr);
+
 } // namespace tcl
 
 #endif // TCL_COSTMODEL_TRAINER_H

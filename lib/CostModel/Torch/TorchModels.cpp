@@ -1236,12 +1236,19 @@ MambaCostModel::MambaCostModel(const MambaConfig &config) : config(config) {
 torch::Tensor MambaCostModel::forward(const torch::Tensor &tokens,
                                       const torch::Tensor &mask,
                                       const torch::Tensor &workload) {
+  return run(tokens, mask, workload, Output::Score);
+}
+
+torch::Tensor MambaCostModel::run(const torch::Tensor &tokens,
+                                  const torch::Tensor &mask,
+                                  const torch::Tensor &workload,
+                                  Output output) {
   // Inference on CPU in slices of about kRows positions: the intermediate
   // tensors (up to 4 * expand * dModel bytes per position) then stay in
   // cache and below malloc's mmap threshold, and the slices run in parallel
   // on the intra-op threads, each single-threaded inside (OpenBLAS
   // included), instead of every op splitting its work. Rows are
-  // independent, so the scores are the same.
+  // independent, so the results are the same.
   constexpr int64_t kRows = 2048;
   if (!torch::GradMode::is_enabled() && tokens.dim() == 3 &&
       tokens.is_cpu()) {
@@ -1264,24 +1271,27 @@ torch::Tensor MambaCostModel::forward(const torch::Tensor &tokens,
               workload.defined() && workload.dim() >= 1 &&
                       workload.size(0) == batch
                   ? workload.narrow(0, begin, size)
-                  : workload);
+                  : workload,
+              output);
         }
       });
       return torch::cat(parts);
     }
   }
-  return forwardSlice(tokens, mask, workload);
+  return forwardSlice(tokens, mask, workload, output);
 }
 
 torch::Tensor MambaCostModel::forwardSlice(const torch::Tensor &tokens,
                                            const torch::Tensor &mask,
-                                           const torch::Tensor &workload) {
+                                           const torch::Tensor &workload,
+                                           Output output) {
   torch::Tensor x =
       withWorkload(tokens, workload, config.tokenDim, config.workloadDim);
   checkMask(tokens, mask);
   // Every layer is causal and a position's output counts only through its
   // mask, so positions after the last real token of the batch cannot change
-  // any score: drop them (exact, and most of the work for short programs).
+  // any score or embedding: drop them (exact, and most of the work for
+  // short programs).
   torch::Tensor maskUsed = mask;
   if (const int64_t length = mask.size(1); length > 1) {
     torch::Tensor used = mask.ne(0).any(0).nonzero();
@@ -1296,13 +1306,19 @@ torch::Tensor MambaCostModel::forwardSlice(const torch::Tensor &tokens,
   torch::Tensor h = inputProj(x) * m;
   for (auto &block : blocks)
     h = block->forward(h, maskUsed);
-  torch::Tensor perPosition =
-      head2(F::silu(head1(finalNorm->forward(h)))).squeeze(-1);
+  h = finalNorm->forward(h);
+  if (output == Output::Embedding)
+    return (h * m).sum(1) / maskUsed.sum(1, /*keepdim=*/true).clamp_min(1);
+  torch::Tensor perPosition = head2(F::silu(head1(h))).squeeze(-1);
   return (perPosition * maskUsed).sum(1);
 }
 
 torch::Tensor MambaCostModel::score(const ModelInput &input) {
   return forward(input.tokens, input.mask, input.workload);
+}
+
+torch::Tensor MambaCostModel::embed(const ModelInput &input) {
+  return run(input.tokens, input.mask, input.workload, Output::Embedding);
 }
 
 //===----------------------------------------------------------------------===//
@@ -1328,9 +1344,9 @@ TLPCostModel::TLPCostModel(const TLPConfig &config) : config(config) {
       register_module("decoder2", torch::nn::Linear(config.decoderHidden, 1));
 }
 
-torch::Tensor TLPCostModel::forward(const torch::Tensor &tokens,
-                                    const torch::Tensor &mask,
-                                    const torch::Tensor &workload) {
+torch::Tensor TLPCostModel::encode(const torch::Tensor &tokens,
+                                   const torch::Tensor &mask,
+                                   const torch::Tensor &workload) {
   torch::Tensor x =
       withWorkload(tokens, workload, config.tokenDim, config.workloadDim);
   checkMask(tokens, mask);
@@ -1347,12 +1363,25 @@ torch::Tensor TLPCostModel::forward(const torch::Tensor &tokens,
   h = attended.transpose(0, 1) + h;
   for (auto &layer : residual)
     h = torch::relu(layer(h)) + h;
+  return h;
+}
+
+torch::Tensor TLPCostModel::forward(const torch::Tensor &tokens,
+                                    const torch::Tensor &mask,
+                                    const torch::Tensor &workload) {
+  torch::Tensor h = encode(tokens, mask, workload);
   torch::Tensor perPosition = decoder2(torch::relu(decoder1(h))).squeeze(-1);
   return (perPosition * mask).sum(1);
 }
 
 torch::Tensor TLPCostModel::score(const ModelInput &input) {
   return forward(input.tokens, input.mask, input.workload);
+}
+
+torch::Tensor TLPCostModel::embed(const ModelInput &input) {
+  torch::Tensor h = encode(input.tokens, input.mask, input.workload);
+  return (h * input.mask.unsqueeze(-1)).sum(1) /
+         input.mask.sum(1, /*keepdim=*/true).clamp_min(1);
 }
 
 //===----------------------------------------------------------------------===//
@@ -1374,9 +1403,9 @@ MLPCostModel::MLPCostModel(const MLPConfig &config) : config(config) {
   decoder = register_module("decoder", torch::nn::Linear(config.hidden, 1));
 }
 
-torch::Tensor MLPCostModel::forward(const torch::Tensor &statements,
-                                    const torch::Tensor &segments,
-                                    int64_t batchSize) {
+torch::Tensor MLPCostModel::segmentSum(const torch::Tensor &statements,
+                                       const torch::Tensor &segments,
+                                       int64_t batchSize) {
   TORCH_CHECK(statements.dim() == 2 &&
                   statements.size(1) == config.statementDim,
               "statements must be [S, ", config.statementDim, "], got ",
@@ -1386,8 +1415,14 @@ torch::Tensor MLPCostModel::forward(const torch::Tensor &statements,
               "segments must be int64 [S]");
   TORCH_CHECK(batchSize >= 0, "negative batch size");
   torch::Tensor h = torch::relu(encoder2(torch::relu(encoder1(statements))));
-  torch::Tensor x = torch::zeros({batchSize, config.hidden}, h.options())
-                        .index_add(0, segments, h);
+  return torch::zeros({batchSize, config.hidden}, h.options())
+      .index_add(0, segments, h);
+}
+
+torch::Tensor MLPCostModel::forward(const torch::Tensor &statements,
+                                    const torch::Tensor &segments,
+                                    int64_t batchSize) {
+  torch::Tensor x = segmentSum(statements, segments, batchSize);
   if (norm)
     x = norm(x);
   for (auto &layer : residual)
@@ -1397,6 +1432,10 @@ torch::Tensor MLPCostModel::forward(const torch::Tensor &statements,
 
 torch::Tensor MLPCostModel::score(const ModelInput &input) {
   return forward(input.statements, input.segments, input.batchSize);
+}
+
+torch::Tensor MLPCostModel::embed(const ModelInput &input) {
+  return segmentSum(input.statements, input.segments, input.batchSize);
 }
 
 //===----------------------------------------------------------------------===//

@@ -262,8 +262,14 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
   return result;
 }
 
-torch::Tensor tcl::predict(RankingModel &model, const RankingData &data,
-                           int64_t batchSize, std::string *error) {
+namespace {
+/// `apply` (score or embed) on all candidates of `data`, `batchSize` at a
+/// time in eval mode without gradients, concatenated; `empty` for N = 0.
+/// Errors are prefixed with `name`.
+torch::Tensor applyBatched(
+    RankingModel &model, const RankingData &data, int64_t batchSize,
+    std::string *error, const std::string &name, torch::Tensor empty,
+    torch::Tensor (RankingModel::*apply)(const ModelInput &)) {
   auto fail = [&](const std::string &message) {
     if (error)
       *error = message;
@@ -273,7 +279,7 @@ torch::Tensor tcl::predict(RankingModel &model, const RankingData &data,
       !message.empty())
     return fail(message);
   if (batchSize < 1)
-    return fail("predict: batch size must be >= 1");
+    return fail(name + ": batch size must be >= 1");
   try {
     model.eval();
     torch::NoGradGuard noGrad;
@@ -281,12 +287,25 @@ torch::Tensor tcl::predict(RankingModel &model, const RankingData &data,
     const int64_t n = data.size();
     std::vector<torch::Tensor> parts;
     for (int64_t begin = 0; begin < n; begin += batchSize)
-      parts.push_back(model.score(
+      parts.push_back((model.*apply)(
           batcher.makeRange(begin, std::min(n, begin + batchSize))));
     if (error)
       error->clear();
-    return parts.empty() ? torch::zeros({0}) : torch::cat(parts);
+    return parts.empty() ? empty : torch::cat(parts);
   } catch (const std::exception &e) {
-    return fail(std::string("predict: ") + e.what());
+    return fail(name + ": " + e.what());
   }
+}
+} // namespace
+
+torch::Tensor tcl::predict(RankingModel &model, const RankingData &data,
+                           int64_t batchSize, std::string *error) {
+  return applyBatched(model, data, batchSize, error, "predict",
+                      torch::zeros({0}), &RankingModel::score);
+}
+
+torch::Tensor tcl::embed(RankingModel &model, const RankingData &data,
+                         int64_t batchSize, std::string *error) {
+  return applyBatched(model, data, batchSize, error, "embed",
+                      torch::zeros({0, 0}), &RankingModel::embed);
 }

@@ -1,0 +1,594 @@
+//===- tcl-sample.cpp - Choose which programs to measure (RDU) ------------===//
+//
+// Simulation mode of TCL's active-learning sampler (Sampler.h): on a fully
+// measured dataset, replays the rounds of "train cost models on what is
+// measured, embed the rest, pick the next batch" and writes the picked
+// records as a new database, the training set a budget of measurements
+// would have given.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tcl/CostModel/LearnedCostModel.h"
+#include "tcl/Features/SequenceFeatures.h"
+#include "tcl/Features/StatementFeatures.h"
+#include "tcl/Sampler/Sampler.h"
+
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+
+using namespace tcl;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("tcl-sample options");
+static cl::opt<std::string>
+    database("database", cl::Required,
+             cl::desc("Fully measured database (tcl-dataset): every program "
+                      "of the pool has a measure record"),
+             cl::cat(category));
+static cl::opt<std::string>
+    platform("platform", cl::init(""),
+             cl::desc("Platform id of the records to sample (default: the "
+                      "one with the most records)"),
+             cl::cat(category));
+static cl::opt<std::string>
+    testManifest("test-manifest", cl::init(""),
+                 cl::desc("Manifest (tcl-dataset) of the held-out networks: "
+                          "their tasks are never sampled (default: none, "
+                          "every task is in the pool)"),
+                 cl::cat(category));
+static cl::opt<std::string>
+    strategy("strategy", cl::init("rdu"),
+             cl::desc("How each round chooses: rdu (representativeness, "
+                      "diversity and uncertainty jointly), random, "
+                      "uncertainty (ensemble disagreement), diversity "
+                      "(k-center core set) or representativeness (densest "
+                      "clusters first)"),
+             cl::cat(category));
+static cl::opt<double>
+    budget("budget", cl::init(0.1),
+           cl::desc("Fraction of the pool to select, in (0, 1]; the count "
+                    "is fraction * pool size rounded, at least 1"),
+           cl::cat(category));
+static cl::opt<unsigned>
+    rounds("rounds", cl::init(4),
+           cl::desc("Rounds the budget is spent in, of equal size (the last "
+                    "takes the remainder; at most one round per program)"),
+           cl::cat(category));
+static cl::opt<unsigned>
+    ensemble("ensemble", cl::init(3),
+             cl::desc("Models trained each round (seeds seed+m); model 0 "
+                      "gives the embeddings, the spread of all their scores "
+                      "the uncertainty"),
+             cl::cat(category));
+static cl::opt<std::string>
+    modelKind("model", cl::init("mamba"),
+              cl::desc("Cost model that embeds the programs: mamba, tlp or "
+                       "mlp (default: mamba, or the kind of --from)"),
+              cl::cat(category));
+static cl::opt<std::string> modelConfig(
+    "config", cl::init(""),
+    cl::desc("JSON object replacing keys of the model's default "
+             "architecture, e.g. '{\"d_model\":32,\"d_state\":8}' (see "
+             "tcl-train --help; not with --from)"),
+    cl::cat(category));
+static cl::opt<std::string>
+    fromModel("from", cl::init(""),
+              cl::desc("Pretrained model (tcl-train -o, with its sidecar): "
+                       "embeds the pool for round 1, and each round "
+                       "fine-tunes copies of it instead of training fresh "
+                       "models"),
+              cl::value_desc("file"), cl::cat(category));
+static cl::opt<unsigned> epochs("epochs", cl::init(30),
+                                cl::desc("Training epochs per model and round "
+                                         "(LambdaRank)"),
+                                cl::cat(category));
+static cl::opt<unsigned>
+    maxLength("max-length", cl::init(64),
+              cl::desc("Token sequence length (with --from: the model's)"),
+              cl::cat(category));
+static cl::opt<unsigned>
+    threads("torch-threads", cl::init(0),
+            cl::desc("Intra-op threads for training and inference (0: "
+                     "LibTorch's default, all cores; 1 makes the selection "
+                     "deterministic for a seed); OpenBLAS gets as many"),
+            cl::cat(category));
+static cl::opt<uint64_t>
+    seed("seed", cl::init(0),
+         cl::desc("Seed of the random batches, the models (seed+m) and the "
+                  "sampler (seed+round)"),
+         cl::cat(category));
+static cl::opt<std::string>
+    outputFile("o", cl::Required,
+               cl::desc("Write the selected records here, with the workloads "
+                        "of their tasks (a new database)"),
+               cl::value_desc("file"), cl::cat(category));
+static cl::opt<bool> force("force", cl::init(false),
+                           cl::desc("Overwrite an existing -o file"),
+                           cl::cat(category));
+static cl::opt<std::string> jsonFile("json", cl::init(""),
+                                     cl::desc("Write a summary as JSON"),
+                                     cl::value_desc("file"), cl::cat(category));
+
+namespace {
+int fail(const llvm::Twine &message) {
+  llvm::errs() << "tcl-sample: " << message << "\n";
+  return 1;
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start)
+      .count();
+}
+
+/// The workload keys of the tasks of a tcl-dataset manifest.
+llvm::Expected<llvm::StringSet<>> readManifestKeys(llvm::StringRef path) {
+  auto failWith = [&](const llvm::Twine &why) {
+    return llvm::createStringError("manifest '" + path + "': " + why);
+  };
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
+      llvm::MemoryBuffer::getFile(path);
+  if (!file)
+    return failWith(file.getError().message());
+  llvm::Expected<llvm::json::Value> json =
+      llvm::json::parse((*file)->getBuffer());
+  if (!json)
+    return failWith(llvm::toString(json.takeError()));
+  const llvm::json::Object *root = json->getAsObject();
+  const llvm::json::Array *tasks = root ? root->getArray("tasks") : nullptr;
+  if (!tasks)
+    return failWith("no 'tasks' array");
+  llvm::StringSet<> keys;
+  for (const llvm::json::Value &t : *tasks) {
+    const llvm::json::Object *o = t.getAsObject();
+    std::optional<llvm::StringRef> key = o ? o->getString("key") : std::nullopt;
+    if (!key)
+      return failWith("a task without 'key'");
+    keys.insert(*key);
+  }
+  return keys;
+}
+
+/// The platform with the most records.
+std::string busiestPlatform(const Database &db) {
+  llvm::StringMap<unsigned> counts;
+  for (const MeasureRecord &r : db.records())
+    ++counts[r.platform];
+  std::string best;
+  unsigned most = 0;
+  for (const auto &entry : counts)
+    if (entry.second > most) {
+      most = entry.second;
+      best = entry.first().str();
+    }
+  return best;
+}
+
+/// The candidates: every usable record of the platform's pooled tasks, its
+/// features in `data` (group = task index) and the record it came from.
+struct Pool {
+  TrainingData data;
+  std::vector<const WorkloadRecord *> tasks;
+  std::vector<const MeasureRecord *> records;
+  int64_t size() const { return static_cast<int64_t>(records.size()); }
+};
+
+llvm::Expected<Pool> buildPool(const Database &db,
+                               const TrainingDataOptions &options,
+                               const llvm::StringSet<> &heldOut,
+                               unsigned &skipped) {
+  Pool pool;
+  pool.data.maxLength = options.maxLength;
+  llvm::Error err = forEachTask(
+      db, options,
+      [&](const TaskRecords &task) -> llvm::Error {
+        const WorkloadRecord &workload = *task.workload;
+        if (heldOut.contains(workload.key))
+          return llvm::Error::success();
+        // forEachTask keeps, in order, the records whose knobs fit the space.
+        size_t first = pool.records.size();
+        for (const MeasureRecord *r :
+             db.recordsFor(workload.key, options.platform)) {
+          llvm::Expected<Schedule> schedule = task.space->fromKnobMap(r->knobs);
+          if (!schedule) {
+            llvm::consumeError(schedule.takeError());
+            continue;
+          }
+          pool.records.push_back(r);
+        }
+        if (pool.records.size() - first != task.schedules.size())
+          return llvm::createStringError(
+              "internal error: workload '" + workload.key + "' has " +
+              llvm::Twine(task.schedules.size()) + " usable records, " +
+              llvm::Twine(pool.records.size() - first) + " matched");
+        int64_t group = static_cast<int64_t>(pool.tasks.size());
+        pool.tasks.push_back(&workload);
+        pool.data.groupKeys.push_back(workload.key);
+        pool.data.groupKinds.push_back(workload.kind);
+        for (size_t i = 0; i < task.schedules.size(); ++i)
+          appendProgram(pool.data, *task.sequence, *task.statements,
+                        task.schedules[i], group, task.labels[i],
+                        task.latencies[i]);
+        return llvm::Error::success();
+      },
+      &skipped);
+  if (err)
+    return std::move(err);
+  return pool;
+}
+
+/// The candidates `rows` (distinct) of `data`, statements renumbered.
+RankingData selectRows(const RankingData &data,
+                       const std::vector<int64_t> &rows) {
+  torch::Tensor index = torch::tensor(rows, torch::kInt64);
+  RankingData out;
+  out.tokens = data.tokens.index_select(0, index);
+  out.mask = data.mask.index_select(0, index);
+  out.workload = data.workload.index_select(0, index);
+  out.groups = data.groups.index_select(0, index);
+  torch::Tensor newIndex = torch::full({data.size()}, -1, torch::kInt64);
+  newIndex.index_put_({index},
+                      torch::arange(static_cast<int64_t>(rows.size())));
+  torch::Tensor segments = newIndex.index_select(0, data.segments);
+  torch::Tensor keep = segments.ge(0);
+  out.statements = data.statements.index({keep});
+  out.segments = segments.index({keep});
+  return out;
+}
+
+/// The selected programs as a training set: labels relative to the best
+/// selected program of each task, as tcl-train computes them from a
+/// database of just these records (0 for failures).
+RankingData trainingSet(const Pool &pool, const RankingData &all,
+                        const std::vector<int64_t> &rows) {
+  RankingData out = selectRows(all, rows);
+  std::map<int64_t, double> best;
+  for (int64_t i : rows) {
+    double latency = pool.data.latencies[i];
+    auto [it, inserted] = best.emplace(pool.data.groups[i], latency);
+    if (!inserted)
+      it->second = std::min(it->second, latency);
+  }
+  std::vector<float> labels;
+  for (int64_t i : rows) {
+    double latency = pool.data.latencies[i];
+    labels.push_back(std::isfinite(latency)
+                         ? static_cast<float>(best[pool.data.groups[i]] /
+                                              latency)
+                         : 0.0f);
+  }
+  out.labels = torch::tensor(labels, torch::kFloat32);
+  return out;
+}
+
+/// Rows `rows` of the row-major [*, width] `matrix`.
+std::vector<float> gatherRows(const std::vector<float> &matrix, int64_t width,
+                              const std::vector<int64_t> &rows) {
+  std::vector<float> out;
+  out.reserve(rows.size() * width);
+  for (int64_t r : rows)
+    out.insert(out.end(), matrix.begin() + r * width,
+               matrix.begin() + (r + 1) * width);
+  return out;
+}
+
+std::vector<float> toFloats(const torch::Tensor &t) {
+  torch::Tensor c = t.to(torch::kFloat32).contiguous();
+  return std::vector<float>(c.data_ptr<float>(),
+                            c.data_ptr<float>() + c.numel());
+}
+
+/// Timings of one round, in seconds.
+struct RoundLog {
+  int64_t selected = 0;
+  double trainSeconds = 0, embedSeconds = 0, selectSeconds = 0;
+};
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "tcl-sample: choose which programs to measure (RDU active learning)\n\n"
+      "Simulation mode: --database is a fully measured dataset (every\n"
+      "program of every task has a record, as tcl-dataset writes it), so\n"
+      "sampling a program only reveals a latency that is already known. The\n"
+      "pool is every record of one platform whose task is not held out by\n"
+      "--test-manifest. tcl-sample spends --budget (a fraction of the pool)\n"
+      "over --rounds rounds: round 1 is a seeded random batch (or, with\n"
+      "--from, chosen with --strategy from the pretrained model's\n"
+      "embeddings); each later round trains --ensemble models on the records\n"
+      "selected so far, embeds the rest of the pool with the first, scores\n"
+      "it with all of them, and picks the next batch with --strategy (per\n"
+      "task, in proportion to the task's programs). --strategy=random trains\n"
+      "nothing. The selected records are written unchanged, with the\n"
+      "workloads of their tasks, to -o: a training set for tcl-train.\n\n"
+      "Example: tcl-sample --database=data/cpu-avx512-t2/dataset.jsonl "
+      "--test-manifest=data/cpu-avx512-t2/eval.manifest.json --budget=0.1 "
+      "--strategy=rdu -o rdu-10.jsonl\n"
+      "then: tcl-train --database=rdu-10.jsonl --test-manifest=... trains on "
+      "the selection and scores the held-out networks\n");
+
+  // Options first, so that bad input fails before any work.
+  llvm::Expected<SamplerStrategy> parsedStrategy =
+      parseSamplerStrategy(strategy);
+  if (!parsedStrategy)
+    return fail("--strategy: " + llvm::toString(parsedStrategy.takeError()));
+  const bool isRandom = *parsedStrategy == SamplerStrategy::Random;
+  if (llvm::Expected<int64_t> valid = budgetCount(budget, 1); !valid)
+    return fail("--budget: " + llvm::toString(valid.takeError()));
+  if (rounds < 1)
+    return fail("--rounds must be at least 1");
+  if (ensemble < 1)
+    return fail("--ensemble must be at least 1");
+  if (!fromModel.empty() && !modelConfig.empty())
+    return fail("--config does not apply with --from (the architecture is "
+                "the pretrained model's)");
+  if (llvm::sys::fs::exists(outputFile)) {
+    if (!force)
+      return fail("output '" + outputFile +
+                  "' exists; remove it or pass --force to overwrite it");
+    if (llvm::sys::fs::equivalent(outputFile, database))
+      return fail("-o '" + outputFile + "' is the input database");
+  }
+
+  // The model: a pretrained one (--from), or the architecture to train.
+  std::shared_ptr<RankingModel> pretrained;
+  std::string config;
+  std::string kind = modelKind;
+  unsigned length = maxLength;
+  if (!fromModel.empty()) {
+    // The checks of createLearnedCostModel: feature versions, kind, config.
+    llvm::Expected<ModelSidecar> sidecar = readSidecar(fromModel);
+    if (!sidecar)
+      return fail("--from: " + llvm::toString(sidecar.takeError()));
+    if (modelKind.getNumOccurrences() == 0)
+      kind = sidecar->kind;
+    if (sidecar->kind != kind)
+      return fail("--from: '" + fromModel + "' holds a '" + sidecar->kind +
+                  "' model, not '" + kind + "'");
+    if (maxLength.getNumOccurrences() && maxLength != sidecar->maxLength)
+      return fail("--max-length " + llvm::Twine(maxLength.getValue()) +
+                  " differs from the " + llvm::Twine(sidecar->maxLength) +
+                  " that '" + fromModel + "' was trained with");
+    ModelOrError loaded = loadModel(fromModel, sidecar->config);
+    if (!loaded)
+      return fail("--from: cannot load '" + fromModel + "': " + loaded.error);
+    pretrained = loaded.model;
+    config = pretrained->describeConfig();
+    length = sidecar->maxLength;
+  } else if (!isRandom) {
+    llvm::Expected<std::string> built = defaultModelConfig(kind, modelConfig);
+    if (!built)
+      return fail("--model/--config: " + llvm::toString(built.takeError()));
+    config = *built;
+  }
+
+  llvm::Expected<Database> db = Database::open(database, /*create=*/false);
+  if (!db)
+    return fail(llvm::toString(db.takeError()));
+  setTorchThreads(static_cast<int>(threads));
+  std::string platformId =
+      platform.empty() ? busiestPlatform(*db) : platform.getValue();
+  if (platformId.empty())
+    return fail("'" + database + "' holds no measure records");
+
+  llvm::StringSet<> heldOut;
+  if (!testManifest.empty()) {
+    llvm::Expected<llvm::StringSet<>> keys = readManifestKeys(testManifest);
+    if (!keys)
+      return fail(llvm::toString(keys.takeError()));
+    heldOut = std::move(*keys);
+  }
+
+  TrainingDataOptions dataOptions;
+  dataOptions.platform = platformId;
+  dataOptions.maxLength = length;
+  unsigned skipped = 0;
+  llvm::Expected<Pool> built = buildPool(*db, dataOptions, heldOut, skipped);
+  if (!built)
+    return fail(llvm::toString(built.takeError()));
+  Pool &pool = *built;
+  if (pool.size() == 0) {
+    std::string where =
+        heldOut.empty() ? std::string()
+                        : " outside the " + std::to_string(heldOut.size()) +
+                              " tasks of --test-manifest";
+    return fail("empty pool: '" + database +
+                "' has no usable record of platform '" + platformId + "'" +
+                where);
+  }
+  llvm::Expected<int64_t> total = budgetCount(budget, pool.size());
+  if (!total)
+    return fail("--budget: " + llvm::toString(total.takeError()));
+  const int64_t roundCount = std::min<int64_t>(rounds, *total);
+  llvm::errs() << "tcl-sample: platform " << platformId << "; pool "
+               << pool.tasks.size() << " tasks / " << pool.size()
+               << " programs";
+  if (skipped)
+    llvm::errs() << " (" << skipped << " records skipped: knobs do not fit)";
+  llvm::errs() << "; budget " << *total << " programs in " << roundCount
+               << " rounds, strategy " << stringifySamplerStrategy(
+                                              *parsedStrategy)
+               << "\n";
+  if (roundCount < rounds)
+    llvm::errs() << "tcl-sample: note: " << rounds << " rounds for "
+                 << *total << " programs: using " << roundCount << "\n";
+
+  RankingData all = toRankingData(pool.data);
+  std::vector<bool> isSelected(pool.size(), false);
+  std::vector<int64_t> selected;
+  std::vector<RoundLog> logs;
+  const int64_t perRound = *total / roundCount;
+  for (int64_t round = 0; round < roundCount; ++round) {
+    const int64_t count =
+        round + 1 < roundCount ? perRound : *total - perRound * round;
+    std::vector<int64_t> remaining;
+    for (int64_t i = 0; i < pool.size(); ++i)
+      if (!isSelected[i])
+        remaining.push_back(i);
+    SamplerPool candidates;
+    SamplerOptions samplerOptions;
+    samplerOptions.strategy = *parsedStrategy;
+    samplerOptions.seed = seed + static_cast<uint64_t>(round);
+    for (int64_t i : remaining)
+      candidates.groups.push_back(pool.data.groups[i]);
+    RoundLog log;
+
+    if (isRandom || (round == 0 && !pretrained)) {
+      // Nothing to embed: a seeded random batch, stratified by task.
+      candidates.dim = 1;
+      candidates.embeddings.assign(remaining.size(), 0.0f);
+      samplerOptions.strategy = SamplerStrategy::Random;
+    } else {
+      std::vector<std::shared_ptr<RankingModel>> models;
+      auto trainStart = std::chrono::steady_clock::now();
+      if (round == 0) {
+        models.push_back(pretrained);
+      } else {
+        RankingData train = trainingSet(pool, all, selected);
+        for (unsigned m = 0; m < ensemble; ++m) {
+          const uint64_t modelSeed = seed + m;
+          ModelOrError model = pretrained ? loadModel(fromModel, config)
+                                          : createModel(config, modelSeed);
+          if (!model)
+            return fail(model.error);
+          TrainOptions trainOptions;
+          trainOptions.epochs = epochs;
+          trainOptions.seed = modelSeed;
+          TrainResult trained = tcl::train(*model.model, train, trainOptions);
+          if (!trained.error.empty())
+            return fail("round " + llvm::Twine(round + 1) + ", model " +
+                        llvm::Twine(m) + ": training failed: " +
+                        trained.error);
+          models.push_back(model.model);
+        }
+      }
+      log.trainSeconds = secondsSince(trainStart);
+
+      auto embedStart = std::chrono::steady_clock::now();
+      std::string error;
+      torch::Tensor embeddings = tcl::embed(*models[0], all, 512, &error);
+      if (!embeddings.defined())
+        return fail("embedding the pool failed: " + error);
+      const int64_t dim = embeddings.size(1);
+      std::vector<float> rows = toFloats(embeddings);
+      candidates.dim = dim;
+      candidates.embeddings = gatherRows(rows, dim, remaining);
+      candidates.measured = gatherRows(rows, dim, selected);
+      for (int64_t i : selected)
+        candidates.measuredGroups.push_back(pool.data.groups[i]);
+      if (models.size() > 1)
+        for (const std::shared_ptr<RankingModel> &model : models) {
+          torch::Tensor scores = tcl::predict(*model, all, 512, &error);
+          if (!scores.defined())
+            return fail("scoring the pool failed: " + error);
+          std::vector<float> s = toFloats(scores);
+          for (int64_t i : remaining)
+            candidates.ensemble.push_back(s[i]);
+        }
+      log.embedSeconds = secondsSince(embedStart);
+    }
+
+    auto selectStart = std::chrono::steady_clock::now();
+    llvm::Expected<std::vector<int64_t>> picks =
+        selectCandidates(candidates, count, samplerOptions);
+    if (!picks)
+      return fail("round " + llvm::Twine(round + 1) + ": " +
+                  llvm::toString(picks.takeError()));
+    log.selectSeconds = secondsSince(selectStart);
+    for (int64_t local : *picks) {
+      isSelected[remaining[local]] = true;
+      selected.push_back(remaining[local]);
+    }
+    std::sort(selected.begin(), selected.end());
+    log.selected = static_cast<int64_t>(selected.size());
+    logs.push_back(log);
+    llvm::errs() << llvm::format(
+        "tcl-sample: round %lld/%lld: %lld/%lld selected; train %.2f s, "
+        "embed %.2f s, select %.2f s\n",
+        static_cast<long long>(round + 1), static_cast<long long>(roundCount),
+        static_cast<long long>(selected.size()),
+        static_cast<long long>(*total), log.trainSeconds, log.embedSeconds,
+        log.selectSeconds);
+  }
+
+  // The output database: workloads of the sampled tasks, then the selected
+  // records in the input's file order.
+  if (force && llvm::sys::fs::exists(outputFile))
+    if (std::error_code ec = llvm::sys::fs::remove(outputFile))
+      return fail("cannot remove '" + outputFile + "': " + ec.message());
+  llvm::Expected<Database> out = Database::open(outputFile, /*create=*/true);
+  if (!out)
+    return fail(llvm::toString(out.takeError()));
+  std::vector<bool> taskSampled(pool.tasks.size(), false);
+  llvm::DenseSet<const MeasureRecord *> chosen;
+  for (int64_t i : selected) {
+    taskSampled[pool.data.groups[i]] = true;
+    chosen.insert(pool.records[i]);
+  }
+  int64_t sampledTasks = 0;
+  for (size_t t = 0; t < pool.tasks.size(); ++t) {
+    if (!taskSampled[t])
+      continue;
+    ++sampledTasks;
+    if (llvm::Error err = out->addWorkload(*pool.tasks[t]))
+      return fail(llvm::toString(std::move(err)));
+  }
+  for (const MeasureRecord &record : db->records())
+    if (chosen.contains(&record))
+      if (llvm::Error err = out->append(record))
+        return fail(llvm::toString(std::move(err)));
+  llvm::errs() << "tcl-sample: wrote " << selected.size() << " records of "
+               << sampledTasks << " tasks to " << outputFile << "\n";
+
+  if (!jsonFile.empty()) {
+    llvm::json::Array roundsJSON;
+    for (size_t r = 0; r < logs.size(); ++r)
+      roundsJSON.push_back(llvm::json::Object{
+          {"round", static_cast<int64_t>(r + 1)},
+          {"selected", logs[r].selected},
+          {"train_seconds", logs[r].trainSeconds},
+          {"embed_seconds", logs[r].embedSeconds},
+          {"select_seconds", logs[r].selectSeconds}});
+    llvm::json::Object summary{
+        {"strategy", stringifySamplerStrategy(*parsedStrategy)},
+        {"model", isRandom ? std::string() : kind},
+        {"from", fromModel.getValue()},
+        {"database", database.getValue()},
+        {"platform", platformId},
+        {"budget", budget.getValue()},
+        {"budget_programs", *total},
+        {"pool_tasks", static_cast<int64_t>(pool.tasks.size())},
+        {"pool_programs", pool.size()},
+        {"selected", static_cast<int64_t>(selected.size())},
+        {"selected_tasks", sampledTasks},
+        {"ensemble", static_cast<int64_t>(ensemble.getValue())},
+        {"epochs", static_cast<int64_t>(epochs.getValue())},
+        {"rounds", std::move(roundsJSON)},
+        {"seed", static_cast<int64_t>(seed.getValue())},
+        {"output", outputFile.getValue()},
+    };
+    std::error_code ec;
+    llvm::raw_fd_ostream os(jsonFile, ec);
+    if (ec)
+      return fail("cannot write '" + jsonFile + "': " + ec.message());
+    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(summary)))
+       << "\n";
+  }
+  return 0;
+}
