@@ -2,6 +2,8 @@
 
 #include "tcl/Space/SearchSpace.h"
 
+#include "GPUSketchRules.h"
+
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "mlir/Dialect/Transform/TuneExtension/TuneExtensionOps.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -37,6 +39,8 @@ static int64_t largestOption(const Knob &knob,
 }
 
 Schedule SearchSpace::getDefault() const {
+  if (isGPU())
+    return getDefaultGPUSchedule(*this);
   Schedule s;
   s.workloadKey = workloadKey;
   s.values.resize(knobs.size(), 0);
@@ -158,6 +162,8 @@ Schedule SearchSpace::sample(std::mt19937_64 &rng) const {
         outer = ("tile_par_" + name).str();
       else if (name.consume_front("unroll_red_"))
         outer = ("tile_red_" + name).str();
+      else if (name.consume_front("thread_tile_"))
+        outer = ("block_tile_" + name).str();
       if (outer.empty()) {
         s.values[i] = pick(knob.options);
         continue;
@@ -212,6 +218,8 @@ llvm::Error SearchSpace::verify(const Schedule &schedule) const {
     if (!llvm::is_contained(knob.options, v))
       return fail("knob '" + knob.name + "' = " + llvm::Twine(v) +
                   " is not one of its options");
+  if (isGPU())
+    return verifyGPUSchedule(*this, schedule);
   int64_t regElements = 1;
   for (unsigned j = 0; j < outputToLoop.size(); ++j) {
     int64_t par = value(schedule, knobName("tile_par", j));
@@ -245,6 +253,11 @@ std::string SearchSpace::printScript(const Schedule &schedule) const {
   std::string name = "tcl_" + workloadKey;
   os << "module attributes {transform.with_named_sequence} {\n";
   printSequence(schedule, name, os);
+  if (isGPU()) {
+    printGPUEntryPoint(*this, schedule, name, os);
+    os << "}\n";
+    return text;
+  }
   os << "  transform.named_sequence @__transform_main(%root: !transform.any_op "
         "{transform.readonly}) {\n"
      << "    transform.include @" << name

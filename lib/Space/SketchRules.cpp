@@ -7,6 +7,8 @@
 
 #include "tcl/Space/SearchSpace.h"
 
+#include "GPUSketchRules.h"
+
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -547,10 +549,14 @@ void SketchBuilder::print(const SearchSpace &space, const Schedule &schedule,
 
 FailureOr<SearchSpace> SearchSpace::forTask(const Task &task,
                                             const Target &target) {
+  if (target.isGPU())
+    return buildGPUSearchSpace(task, target);
   return SketchBuilder::build(task, target);
 }
 
 void SearchSpace::printSequence(const Schedule &schedule, StringRef name,
                                 llvm::raw_ostream &os) const {
+  if (isGPU())
+    return printGPUSequence(*this, schedule, name, os);
   SketchBuilder::print(*this, schedule, name, os);
 }

@@ -4,7 +4,9 @@
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Threading.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -37,6 +39,41 @@ static bool hostHas(llvm::StringRef feature) {
   return it != features.end() && it->second;
 }
 
+/// `cuda:<arch>`: the architecture and its limits. GPU targets take no
+/// options (a thread count means nothing on a GPU).
+static llvm::Expected<Target>
+parseCUDA(llvm::StringRef spelling, llvm::StringRef arch,
+          llvm::ArrayRef<llvm::StringRef> options) {
+  auto fail = [&](const llvm::Twine &why) {
+    return llvm::createStringError("invalid target '" + spelling + "': " +
+                                   why);
+  };
+  Target t;
+  t.device = DeviceKind::CUDA;
+  t.threads = 1;
+  t.vectorWidthF32 = 4;
+  if (arch == "sm_80") {
+    t.smVersion = 80;
+    t.gpu.sharedMemoryPerBlockOptIn = 163 * 1024;
+  } else if (arch == "sm_90") {
+    t.smVersion = 90;
+    t.gpu.sharedMemoryPerBlockOptIn = 227 * 1024;
+  } else if (arch.empty()) {
+    return fail("missing GPU architecture (expected cuda:sm_80 or "
+                "cuda:sm_90)");
+  } else {
+    return fail("unknown GPU architecture '" + arch +
+                "' (expected sm_80 or sm_90)");
+  }
+  if (!options.empty())
+    return fail("unknown option '" + options.front().trim() +
+                "' (GPU targets take no options)");
+  t.cpu = arch.str();
+  // PTX ISA 8.0 (CUDA 12.0) is the first with sm_90; sm_80 needs 7.0.
+  t.features = "+ptx80";
+  return t;
+}
+
 llvm::Expected<Target> Target::parse(llvm::StringRef spelling) {
   auto fail = [&](const llvm::Twine &why) {
     return llvm::createStringError("invalid target '" + spelling + "': " +
@@ -46,9 +83,12 @@ llvm::Expected<Target> Target::parse(llvm::StringRef spelling) {
   spelling.trim().split(parts, ',');
   llvm::StringRef head = parts.front().trim();
   auto [kind, isaName] = head.split(':');
+  if (kind == "cuda")
+    return parseCUDA(spelling, isaName, llvm::ArrayRef(parts).drop_front());
   if (kind != "cpu")
     return fail("unknown target kind '" + kind +
-                "' (expected 'cpu', 'cpu:avx512', 'cpu:avx2' or 'cpu:sse4.2')");
+                "' (expected 'cpu', 'cpu:avx512', 'cpu:avx2', 'cpu:sse4.2', "
+                "'cuda:sm_80' or 'cuda:sm_90')");
 
   Target t;
   t.threads = hostCoreCount();
@@ -110,6 +150,8 @@ llvm::Expected<Target> Target::parse(llvm::StringRef spelling) {
 }
 
 std::string Target::str() const {
+  if (isGPU())
+    return "cuda:" + cpu;
   llvm::StringRef isaName = stringifyISA(isa);
   if (isa == ISA::Host)
     isaName = vectorWidthF32 == 16 ? "avx512" : vectorWidthF32 == 8 ? "avx2"
@@ -131,22 +173,59 @@ static std::string readCpuModel() {
   return llvm::sys::getHostCPUName().str();
 }
 
+/// The model of the first NVIDIA GPU the kernel driver lists, without
+/// linking CUDA: the `Model:` line of /proc/driver/nvidia/gpus/*/information.
+static std::string readGpuModel() {
+  std::error_code ec;
+  llvm::SmallVector<std::string> dirs;
+  for (llvm::sys::fs::directory_iterator it("/proc/driver/nvidia/gpus", ec),
+       end;
+       !ec && it != end; it.increment(ec))
+    dirs.push_back(it->path());
+  llvm::sort(dirs);
+  for (const std::string &dir : dirs) {
+    llvm::SmallString<128> path(dir);
+    llvm::sys::path::append(path, "information");
+    auto buf = llvm::MemoryBuffer::getFileAsStream(path);
+    if (!buf)
+      continue;
+    llvm::SmallVector<llvm::StringRef> lines;
+    (*buf)->getBuffer().split(lines, '\n');
+    for (llvm::StringRef line : lines) {
+      auto [key, value] = line.split(':');
+      if (key.trim() == "Model" && !value.trim().empty())
+        return value.trim().str();
+    }
+  }
+  return "unknown GPU";
+}
+
 Platform Platform::host(const Target &target) {
   Platform p;
   p.target = target;
   p.cpuModel = readCpuModel();
+  if (target.isGPU())
+    p.gpuModel = readGpuModel();
   p.cores = hostCoreCount();
   return p;
 }
 
-std::string Platform::id() const { return target.str() + "@" + cpuModel; }
+std::string Platform::id() const {
+  return target.str() + "@" + (target.isGPU() ? gpuModel : cpuModel);
+}
 
 llvm::json::Value Platform::toJSON() const {
-  return llvm::json::Object{{"target", target.str()},
-                            {"isa", stringifyISA(target.isa)},
-                            {"threads", target.threads},
-                            {"cpu", target.cpu},
-                            {"features", target.features},
-                            {"cpu_model", cpuModel},
-                            {"cores", cores}};
+  llvm::json::Object obj{{"target", target.str()},
+                         {"isa", stringifyISA(target.isa)},
+                         {"threads", target.threads},
+                         {"cpu", target.cpu},
+                         {"features", target.features},
+                         {"cpu_model", cpuModel},
+                         {"cores", cores}};
+  if (target.isGPU()) {
+    obj["device"] = "cuda";
+    obj["sm"] = target.smVersion;
+    obj["gpu_model"] = gpuModel;
+  }
+  return obj;
 }

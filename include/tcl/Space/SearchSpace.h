@@ -23,6 +23,24 @@
 // loop-invariant transfers out of the reduction loops, and vector lowering
 // with the chosen contraction strategy.
 //
+// On a GPU target (`cuda:sm_XX`) GPU sketch rules (GPUSketchRules.cpp) build
+// the space of matmul, batch_matmul and conv_2d_nhwc_hwcf tasks instead, the
+// classic shared-memory tiling of GPU GEMMs (e.g. Ansor's GPU sketch, OSDI'20
+// Sec. 4.1, and CUTLASS's threadblock/thread tiles):
+//
+//   block tile    tile the root over output dims into `scf.forall` mapped
+//                 to `#gpu.block<z|y|x>`; fuse the anchor, its fill and the
+//                 elementwise consumers into it
+//   reduction     tile the anchor's reduction loops (`scf.for`)
+//   promotion     optionally copy the operand tiles of one reduction step
+//                 into workgroup (shared) memory, the copies spread over
+//                 the block's threads
+//   thread tile   tile the anchor, fill and consumers into `scf.forall`
+//                 mapped to `#gpu.thread<z|y|x>`
+//
+// See docs/gpu.md. The schedule stays on tensors; `--tcl-lower-to-nvvm`
+// bufferizes and maps the loops to a `gpu.launch`.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef TCL_SPACE_SEARCHSPACE_H
@@ -34,6 +52,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
 
+#include <array>
 #include <random>
 #include <utility>
 #include <vector>
@@ -71,9 +90,9 @@ struct Schedule {
 /// The schedule space of one task on one target.
 class SearchSpace {
 public:
-  /// Applies the sketch rules to `task` (its anchor must be a Linalg op with
-  /// static shapes). Fails with a diagnostic on the anchor for an op kind
-  /// the rules do not cover.
+  /// Applies the sketch rules of `target` (CPU or GPU) to `task` (its anchor
+  /// must be a Linalg op with static shapes). Fails with a diagnostic on the
+  /// anchor for an op kind the rules do not cover.
   static mlir::FailureOr<SearchSpace> forTask(const Task &task,
                                               const Target &target);
 
@@ -86,7 +105,10 @@ public:
   /// chosen by rules of thumb (register tile of about two vectors by eight
   /// rows, for grouped convolutions rows of output columns rather than of
   /// groups; cache tiles of 256 on the reduction, enough thread tiles for
-  /// all threads).
+  /// all threads). On a GPU: block tiles of up to 64 along the two innermost
+  /// distributed dims (1 along a third), 4x4 outputs per thread (up to 256
+  /// threads), a reduction step of up to 16 on the innermost reduction loop
+  /// (1 on the others) and shared-memory promotion when it fits.
   Schedule getDefault() const;
 
   /// A uniformly drawn valid schedule: tile sizes are drawn outermost level
@@ -104,6 +126,11 @@ public:
   /// tiles are 1 along the decomposed height dims (the window dims and
   /// strided output image dims of grouped convolutions). The error names the
   /// knob and the broken constraint.
+  ///
+  /// GPU spaces check instead that thread tiles divide block tiles, and the
+  /// target's limits: threads per block (and per block dim), blocks per grid
+  /// dim, shared memory per block (getSharedMemoryBytes()) and registers
+  /// (getEstimatedRegisters()); the error names the limit and the value.
   llvm::Error verify(const Schedule &schedule) const;
 
   /// Prints the schedule as `transform.named_sequence @<name>` taking the
@@ -114,7 +141,11 @@ public:
                      llvm::raw_ostream &os) const;
 
   /// A complete transform module: the named sequence `@tcl_<key>` and an
-  /// entry point `@__transform_main` that includes it.
+  /// entry point `@__transform_main` that includes it. For a GPU space the
+  /// entry point also bufferizes the module and maps the task's loops to a
+  /// `gpu.launch` (`transform.gpu.map_forall_to_blocks generate_gpu_launch`,
+  /// `transform.gpu.map_nested_forall_to_threads`), as `--tcl-lower-to-nvvm`
+  /// does for every kernel of a module.
   std::string printScript(const Schedule &schedule) const;
 
   /// Reads the knob values of a schedule from a named sequence printed by
@@ -150,11 +181,29 @@ public:
   unsigned getVectorWidth() const { return vectorWidth; }
   unsigned getThreads() const { return threads; }
 
+  /// Whether the space schedules for a GPU (GPU sketch rules).
+  bool isGPU() const { return device == DeviceKind::CUDA; }
+  /// GPU spaces: the output dims distributed over blocks and threads
+  /// (at most three, the innermost ones; mapped to z, y, x, x last).
+  llvm::ArrayRef<unsigned> getGPUDims() const { return gpuDims; }
+  /// GPU spaces: threads per block along x, y, z of a schedule.
+  std::array<int64_t, 3> getBlockDims(const Schedule &schedule) const;
+  /// GPU spaces: bytes of shared memory a schedule allocates per block: the
+  /// operand tiles of one reduction step when promoted, and the anchor's
+  /// output tile when elementwise consumers are fused (it is then an
+  /// intermediate the consumers read).
+  int64_t getSharedMemoryBytes(const Schedule &schedule) const;
+  /// GPU spaces: estimated 32-bit registers per thread: one per output
+  /// element of the thread tile (accumulators) plus 32 for addresses, loop
+  /// counters and operands. An estimate; ptxas decides the real count.
+  int64_t getEstimatedRegisters(const Schedule &schedule) const;
+
   /// Largest register tile, in output elements.
   static constexpr int64_t maxRegisterTileElements = 512;
 
 private:
   friend class SketchBuilder;
+  friend class GPUSketchBuilder;
   std::string workloadKey;
   llvm::SmallVector<Knob> knobs;
 
@@ -187,6 +236,25 @@ private:
   unsigned initOperandIndex = 0;
   unsigned vectorWidth = 16;
   unsigned threads = 1;
+
+  /// The device the space schedules for.
+  DeviceKind device = DeviceKind::CPU;
+  /// GPU spaces: see getGPUDims().
+  llvm::SmallVector<unsigned> gpuDims;
+  /// GPU spaces: the target (for messages) and its limits.
+  std::string targetName;
+  GPULimits gpuLimits;
+  /// GPU spaces: how each input operand of the anchor is indexed: for each
+  /// operand dim, the anchor loops and their coefficients (`2 * oh + kh`).
+  /// Gives the footprint of a tile (promoted to shared memory).
+  using AccessTerms = llvm::SmallVector<std::pair<unsigned, int64_t>>;
+  llvm::SmallVector<llvm::SmallVector<AccessTerms>> inputAccess;
+  /// GPU spaces: bytes per element of each input operand and of the output.
+  llvm::SmallVector<int64_t> inputBytes;
+  int64_t outputBytes = 4;
+  /// GPU spaces: a zero of each operand's element type (`0.0 : f32`), the
+  /// padding values of the promotion copies.
+  llvm::SmallVector<std::string> zeroValues;
 
   int64_t value(const Schedule &s, llvm::StringRef knob) const;
 };

@@ -47,6 +47,10 @@ def TCLApplySchedules : Pass<"tcl-apply-schedules", "mlir::ModuleOp"> {
     key; a schedule naming a workload absent from the module is an error.
     Tasks without a schedule get the default schedule of their sketch
     (tiled, fused, vectorized and parallel) unless `default-schedules=false`.
+    With a GPU target (`cuda:sm_80`, `cuda:sm_90`) the GPU sketch rules give
+    the spaces, constraints and defaults (block and thread tiles, reduction
+    steps, shared-memory promotion; see docs/gpu.md), and
+    `--tcl-lower-to-nvvm` lowers the result.
 
     Example: `tcl-opt m.mlir --tcl-extract-tasks
     --tcl-apply-schedules=schedules=best.mlir --tcl-lower-to-cpu`.
@@ -190,6 +194,67 @@ def TCLLowerToCPU : Pass<"tcl-lower-to-cpu", "mlir::ModuleOp"> {
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
            "Target: cpu[:avx512|avx2|sse4.2][,threads=N]">,
+  ];
+}
+
+def TCLLowerToNVVM : Pass<"tcl-lower-to-nvvm", "mlir::ModuleOp"> {
+  let summary = "Lower GPU-scheduled Linalg on tensors to NVVM and PTX";
+  let description = [{
+    Takes a module whose tasks have GPU schedules (`--tcl-apply-schedules`
+    or `--tcl-apply-best` with a `cuda:sm_XX` target): each task is a
+    block-level `scf.forall` mapped to `#gpu.block<x|y|z>` that holds
+    thread-level `scf.forall`s mapped to `#gpu.thread<...>`, on tensors.
+    The pass
+
+    1. bufferizes the module (one-shot, function boundaries included);
+    2. turns each block-level forall into a `gpu.launch` with the upstream
+       transform ops `transform.gpu.map_forall_to_blocks
+       generate_gpu_launch` and `transform.gpu.map_nested_forall_to_threads`;
+       the block dims are the largest thread-level loop along x, y and z
+       (loops mapped to linear thread ids, such as copies into shared
+       memory, must fit the block), checked against the target's limits
+       (1024 threads per block, 1024/1024/64 along x/y/z);
+    3. lowers Linalg ops in the kernels to loops and outlines the kernels;
+       buffers in workgroup memory (`#gpu.address_space<workgroup>`) become
+       static `.shared` arrays, 16-byte aligned, and a kernel using more
+       than the target's 48 KiB per block is an error;
+    4. runs the upstream `gpu-lower-to-nvvm-pipeline` for the target's SM
+       architecture with PTX ISA 8.0: each kernel becomes a `gpu.binary`
+       holding PTX (`format=isa`), a cubin (`bin`) or a fatbin (`fatbin`;
+       both need the CUDA toolkit's `ptxas`), and the host code calls it
+       through the GPU runtime wrappers (`mgpu*`).
+
+    A Linalg op left outside a kernel (a task without a GPU schedule) is an
+    error. With `output=<file>` the PTX is also written to a file (one file
+    per kernel, `<file>` with the kernel name before the extension, when
+    there are several). libdevice is linked when the CUDA toolkit is found
+    (`CUDA_ROOT`, `CUDA_HOME` or `CUDA_PATH`), which PTX for kernels
+    without math library calls does not need.
+
+    Example:
+
+    ```
+    tcl-opt m.mlir --tcl-extract-tasks
+        --tcl-apply-schedules="target=cuda:sm_90"
+        --tcl-lower-to-nvvm="target=cuda:sm_90 output=m.ptx"
+    ```
+
+    produces a module with
+
+    ```mlir
+    gpu.binary @mm_kernel [#gpu.object<#nvvm.target<chip = "sm_90",
+        features = "+ptx80">, ..., assembly = "...
+        .visible .entry mm_kernel(...) .maxntid 16, 16, 1 { ...
+        .shared .align 16 .b8 __wg_mm_kernel_0[4096]; ..."}>]
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"cuda:sm_90\"",
+           "Target: cuda:sm_80 or cuda:sm_90">,
+    Option<"format", "format", "std::string", /*default=*/"\"isa\"",
+           "Kernel binary format: isa (PTX), bin (cubin) or fatbin">,
+    Option<"output", "output", "std::string", /*default=*/"\"\"",
+           "Also write the PTX to this file (format=isa only)">,
   ];
 }
 
