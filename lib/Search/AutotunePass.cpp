@@ -35,6 +35,10 @@ void AutotunePass::runOnOperation() {
     module.emitError(llvm::toString(parsed.takeError()));
     return signalPassFailure();
   }
+  if (llvm::Error err = tcl::requireCPUTarget(*parsed, "--tcl-autotune")) {
+    module.emitError(llvm::toString(std::move(err)));
+    return signalPassFailure();
+  }
   tcl::TuneOptions options;
   options.target = *parsed;
   options.trials = trials;

@@ -229,3 +229,12 @@ llvm::json::Value Platform::toJSON() const {
   }
   return obj;
 }
+
+llvm::Error tcl::requireCPUTarget(const Target &target, llvm::StringRef tool) {
+  if (!target.isGPU())
+    return llvm::Error::success();
+  return llvm::createStringError(
+      "target '" + target.str() + "' is a GPU target: " + tool +
+      " builds and measures on the CPU only (no GPU runner yet); GPU "
+      "schedules are lowered with tcl-opt --tcl-lower-to-nvvm (docs/gpu.md)");
+}

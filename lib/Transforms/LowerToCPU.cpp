@@ -158,6 +158,11 @@ void LowerToCPUPass::runOnOperation() {
     module.emitError(llvm::toString(parsed.takeError()));
     return signalPassFailure();
   }
+  if (parsed->isGPU()) {
+    module.emitError("--tcl-lower-to-cpu got the GPU target '" +
+                     parsed->str() + "'; use --tcl-lower-to-nvvm");
+    return signalPassFailure();
+  }
   for (auto func : module.getOps<func::FuncOp>())
     if (func.isPublic() && !func.isExternal())
       func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),

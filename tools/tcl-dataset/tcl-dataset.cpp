@@ -114,6 +114,8 @@ int main(int argc, char **argv) {
   llvm::Expected<Target> target = Target::parse(targetSpelling);
   if (!target)
     return fail(llvm::toString(target.takeError()));
+  if (llvm::Error err = requireCPUTarget(*target, "tcl-dataset"))
+    return fail(llvm::toString(std::move(err)));
   if (programs == 0)
     return fail("--programs must be positive");
 

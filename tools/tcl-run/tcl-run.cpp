@@ -278,6 +278,10 @@ int main(int argc, char **argv) {
     llvm::errs() << "tcl-run: " << llvm::toString(target.takeError()) << "\n";
     return 1;
   }
+  if (llvm::Error err = requireCPUTarget(*target, "tcl-run")) {
+    llvm::errs() << "tcl-run: " << llvm::toString(std::move(err)) << "\n";
+    return 1;
+  }
   Platform platform = Platform::host(*target);
 
   registerTCLPasses();

@@ -121,6 +121,8 @@ int main(int argc, char **argv) {
   llvm::Expected<Target> target = Target::parse(targetSpelling);
   if (!target)
     return fail(llvm::toString(target.takeError()));
+  if (llvm::Error err = requireCPUTarget(*target, "tcl-tune"))
+    return fail(llvm::toString(std::move(err)));
   if (strategy != "gradient" && strategy != "round-robin")
     return fail("unknown --task-scheduler '" + strategy +
                 "' (expected gradient or round-robin)");

@@ -124,6 +124,11 @@ struct Platform {
   llvm::json::Value toJSON() const;
 };
 
+/// Success for a CPU target; for a GPU target an error saying that `tool`
+/// builds and measures on the CPU only (there is no GPU runner yet) and
+/// that GPU schedules are lowered with `tcl-opt --tcl-lower-to-nvvm`.
+llvm::Error requireCPUTarget(const Target &target, llvm::StringRef tool);
+
 /// Number of online cores of this machine.
 unsigned hostCoreCount();
 
