@@ -2,12 +2,12 @@
 // compiling x86 code for an NVPTX CPU name.
 // RUN: not tcl-tune %s --target=cuda:sm_90 --trials=2 --database=%t.jsonl 2>&1 | FileCheck %s --check-prefix=TUNE
 // RUN: not tcl-dataset %s --target=cuda:sm_90 --programs=2 --database=%t.ds.jsonl 2>&1 | FileCheck %s --check-prefix=DATASET
-// RUN: not tcl-run %s --target=cuda:sm_90 2>&1 | FileCheck %s --check-prefix=TCLRUN
+// RUN: not tcl-run %s --target=cuda:sm_90 2>&1 | FileCheck %s --check-prefix=RUNNER
 // RUN: not tcl-opt %s --tcl-lower-to-cpu=target=cuda:sm_90 2>&1 | FileCheck %s --check-prefix=LOWER
 
 // TUNE: tcl-tune: target 'cuda:sm_90' is a GPU target: tcl-tune builds and measures on the CPU only (no GPU runner yet); GPU schedules are lowered with tcl-opt --tcl-lower-to-nvvm
 // DATASET: tcl-dataset: target 'cuda:sm_90' is a GPU target: tcl-dataset builds
-// TCLRUN: tcl-run: target 'cuda:sm_90' is a GPU target: tcl-run builds
+// RUNNER: tcl-run: target 'cuda:sm_90' is a GPU target: tcl-run builds
 // LOWER: error: --tcl-lower-to-cpu got the GPU target 'cuda:sm_90'; use --tcl-lower-to-nvvm
 
 func.func @dense(%a: tensor<32x64xf32>, %b: tensor<64x48xf32>) -> tensor<32x48xf32> {
