@@ -18,17 +18,18 @@
 
 using namespace tcl;
 
-RankingData tcl::toRankingData(const TrainingData &data) {
+namespace {
+/// The tensors of `data` without copying: views of its vectors, valid while
+/// `data` lives and is not changed.
+RankingData viewRankingData(const TrainingData &data) {
   auto floats = [](const std::vector<float> &v,
                    std::vector<int64_t> shape) {
     return torch::from_blob(const_cast<float *>(v.data()), shape,
-                            torch::kFloat32)
-        .clone();
+                            torch::kFloat32);
   };
   auto longs = [](const std::vector<int64_t> &v) {
     return torch::from_blob(const_cast<int64_t *>(v.data()),
-                            {static_cast<int64_t>(v.size())}, torch::kInt64)
-        .clone();
+                            {static_cast<int64_t>(v.size())}, torch::kInt64);
   };
   int64_t n = static_cast<int64_t>(data.size());
   int64_t l = data.maxLength;
@@ -42,6 +43,19 @@ RankingData tcl::toRankingData(const TrainingData &data) {
   r.segments = longs(data.segments);
   r.labels = floats(data.labels, {n});
   r.groups = longs(data.groups);
+  return r;
+}
+} // namespace
+
+RankingData tcl::toRankingData(const TrainingData &data) {
+  RankingData view = viewRankingData(data);
+  RankingData r;
+  for (auto [to, from] :
+       {std::pair{&r.tokens, &view.tokens}, {&r.mask, &view.mask},
+        {&r.workload, &view.workload}, {&r.statements, &view.statements},
+        {&r.segments, &view.segments}, {&r.labels, &view.labels},
+        {&r.groups, &view.groups}})
+    *to = from->clone();
   return r;
 }
 
@@ -300,10 +314,9 @@ private:
   /// task it measured.
   RankingData fineTuningSample(size_t newest, uint64_t seed) const {
     constexpr int64_t kFineTunePrograms = 512;
-    RankingData all = toRankingData(history);
     const int64_t n = static_cast<int64_t>(history.size());
     if (n <= kFineTunePrograms)
-      return all;
+      return toRankingData(history);
     const int64_t fresh = std::min<int64_t>(static_cast<int64_t>(newest),
                                             kFineTunePrograms);
     torch::Generator generator = at::detail::createCPUGenerator(seed);
@@ -313,26 +326,8 @@ private:
             .narrow(0, 0, kFineTunePrograms - fresh);
     torch::Tensor rows =
         torch::cat({older, torch::arange(n - fresh, n, torch::kInt64)});
-    return selectRows(all, rows);
-  }
-
-  /// The programs `rows` (int64 [K], distinct) of `data`, statements
-  /// included (their segments renumbered to 0..K-1).
-  static RankingData selectRows(const RankingData &data,
-                                const torch::Tensor &rows) {
-    RankingData out;
-    out.tokens = data.tokens.index_select(0, rows);
-    out.mask = data.mask.index_select(0, rows);
-    out.workload = data.workload.index_select(0, rows);
-    out.labels = data.labels.index_select(0, rows);
-    out.groups = data.groups.index_select(0, rows);
-    torch::Tensor newIndex = torch::full({data.size()}, -1, torch::kInt64);
-    newIndex.index_put_({rows}, torch::arange(rows.size(0), torch::kInt64));
-    torch::Tensor segments = newIndex.index_select(0, data.segments);
-    torch::Tensor keep = segments.ge(0);
-    out.statements = data.statements.index({keep});
-    out.segments = segments.index({keep});
-    return out;
+    // Only the chosen rows are copied out of the history.
+    return selectRows(viewRankingData(history), rows);
   }
 
   /// Keeps the most recent kMaxHistory programs.

@@ -280,6 +280,20 @@ Database::recordsFor(StringRef workloadKey, StringRef platformId) const {
   return result;
 }
 
+std::string Database::busiestPlatform() const {
+  llvm::StringMap<unsigned> counts;
+  for (const MeasureRecord &r : recordList)
+    ++counts[r.platform];
+  std::string best;
+  unsigned most = 0;
+  for (const auto &entry : counts)
+    if (entry.second > most) {
+      most = entry.second;
+      best = entry.first().str();
+    }
+  return best;
+}
+
 llvm::StringSet<> Database::platforms(StringRef workloadKey) const {
   llvm::StringSet<> result;
   for (const MeasureRecord &record : recordList)

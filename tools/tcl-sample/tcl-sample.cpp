@@ -162,21 +162,6 @@ llvm::Expected<llvm::StringSet<>> readManifestKeys(llvm::StringRef path) {
   return keys;
 }
 
-/// The platform with the most records.
-std::string busiestPlatform(const Database &db) {
-  llvm::StringMap<unsigned> counts;
-  for (const MeasureRecord &r : db.records())
-    ++counts[r.platform];
-  std::string best;
-  unsigned most = 0;
-  for (const auto &entry : counts)
-    if (entry.second > most) {
-      most = entry.second;
-      best = entry.first().str();
-    }
-  return best;
-}
-
 /// The candidates: every usable record of the platform's pooled tasks, its
 /// features in `data` (group = task index) and the record it came from.
 struct Pool {
@@ -230,31 +215,13 @@ llvm::Expected<Pool> buildPool(const Database &db,
   return pool;
 }
 
-/// The candidates `rows` (distinct) of `data`, statements renumbered.
-RankingData selectRows(const RankingData &data,
-                       const std::vector<int64_t> &rows) {
-  torch::Tensor index = torch::tensor(rows, torch::kInt64);
-  RankingData out;
-  out.tokens = data.tokens.index_select(0, index);
-  out.mask = data.mask.index_select(0, index);
-  out.workload = data.workload.index_select(0, index);
-  out.groups = data.groups.index_select(0, index);
-  torch::Tensor newIndex = torch::full({data.size()}, -1, torch::kInt64);
-  newIndex.index_put_({index},
-                      torch::arange(static_cast<int64_t>(rows.size())));
-  torch::Tensor segments = newIndex.index_select(0, data.segments);
-  torch::Tensor keep = segments.ge(0);
-  out.statements = data.statements.index({keep});
-  out.segments = segments.index({keep});
-  return out;
-}
-
 /// The selected programs as a training set: labels relative to the best
 /// selected program of each task, as tcl-train computes them from a
 /// database of just these records (0 for failures).
 RankingData trainingSet(const Pool &pool, const RankingData &all,
                         const std::vector<int64_t> &rows) {
-  RankingData out = selectRows(all, rows);
+  RankingData out =
+      selectRows(all, torch::tensor(rows, torch::kInt64));
   std::map<int64_t, double> best;
   for (int64_t i : rows) {
     double latency = pool.data.latencies[i];
@@ -383,7 +350,7 @@ int main(int argc, char **argv) {
     return fail(llvm::toString(db.takeError()));
   setTorchThreads(static_cast<int>(threads));
   std::string platformId =
-      platform.empty() ? busiestPlatform(*db) : platform.getValue();
+      platform.empty() ? db->busiestPlatform() : platform.getValue();
   if (platformId.empty())
     return fail("'" + database + "' holds no measure records");
 

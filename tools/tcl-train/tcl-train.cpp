@@ -152,21 +152,6 @@ static double randomTopK(std::vector<TopKTask> tasks, int64_t k,
   return sum / kDraws;
 }
 
-/// The platform with the most records.
-std::string busiestPlatform(const Database &db) {
-  llvm::StringMap<unsigned> counts;
-  for (const MeasureRecord &r : db.records())
-    ++counts[r.platform];
-  std::string best;
-  unsigned most = 0;
-  for (const auto &entry : counts)
-    if (entry.second > most) {
-      most = entry.second;
-      best = entry.first().str();
-    }
-  return best;
-}
-
 /// A trained model, the scores it gives the held-out programs, and facts
 /// for the report.
 struct Trained {
@@ -347,7 +332,7 @@ int main(int argc, char **argv) {
     return fail(llvm::toString(db.takeError()));
   setTorchThreads(static_cast<int>(threads));
   std::string platformId =
-      platform.empty() ? busiestPlatform(*db) : platform.getValue();
+      platform.empty() ? db->busiestPlatform() : platform.getValue();
   if (platformId.empty())
     return fail("'" + database + "' holds no measure records");
 

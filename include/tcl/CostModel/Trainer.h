@@ -107,6 +107,12 @@ struct TrainResult {
 TrainResult train(RankingModel &model, const RankingData &data,
                   const TrainOptions &options);
 
+/// The candidates `rows` (int64 [K], distinct indices into `data`) as a
+/// RankingData of K candidates, copied: every per-candidate field that is
+/// defined, and the statements of the chosen candidates with their segments
+/// renumbered to 0..K-1.
+RankingData selectRows(const RankingData &data, const torch::Tensor &rows);
+
 /// Scores of all N candidates of `data`, float [N], in eval mode without
 /// gradients, `batchSize` candidates at a time. On error returns an
 /// undefined tensor and sets `error`.

@@ -88,6 +88,10 @@ public:
   std::vector<const MeasureRecord *>
   recordsFor(llvm::StringRef workloadKey, llvm::StringRef platformId) const;
 
+  /// The platform id with the most measure records ("" for none; ties go
+  /// to the first in StringMap order).
+  std::string busiestPlatform() const;
+
   /// The platform ids that have records; with a `workloadKey`, those that
   /// have records of that workload.
   llvm::StringSet<> platforms(llvm::StringRef workloadKey = {}) const;

@@ -298,6 +298,28 @@ torch::Tensor applyBatched(
 }
 } // namespace
 
+RankingData tcl::selectRows(const RankingData &data,
+                             const torch::Tensor &rows) {
+  auto rowsOf = [&](const torch::Tensor &t) {
+    return t.defined() ? t.index_select(0, rows) : torch::Tensor();
+  };
+  RankingData out;
+  out.tokens = rowsOf(data.tokens);
+  out.mask = rowsOf(data.mask);
+  out.workload = rowsOf(data.workload);
+  out.labels = rowsOf(data.labels);
+  out.groups = rowsOf(data.groups);
+  if (data.segments.defined() && data.statements.defined()) {
+    torch::Tensor newIndex = torch::full({data.size()}, -1, torch::kInt64);
+    newIndex.index_put_({rows}, torch::arange(rows.size(0), torch::kInt64));
+    torch::Tensor segments = newIndex.index_select(0, data.segments);
+    torch::Tensor keep = segments.ge(0);
+    out.statements = data.statements.index({keep});
+    out.segments = segments.index({keep});
+  }
+  return out;
+}
+
 torch::Tensor tcl::predict(RankingModel &model, const RankingData &data,
                            int64_t batchSize, std::string *error) {
   return applyBatched(model, data, batchSize, error, "predict",
