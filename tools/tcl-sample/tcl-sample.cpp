@@ -11,7 +11,7 @@
 #include "tcl/CostModel/LearnedCostModel.h"
 #include "tcl/Features/SequenceFeatures.h"
 #include "tcl/Features/StatementFeatures.h"
-#include "tcl/Sampler/Sampler.h"
+#include "tcl/Sampler/ActiveSampler.h"
 
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringMap.h"
@@ -25,7 +25,6 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <map>
 
@@ -57,6 +56,25 @@ static cl::opt<std::string>
                       "(k-center core set) or representativeness (densest "
                       "clusters first)"),
              cl::cat(category));
+static cl::opt<double> weightR(
+    "weight-representativeness", cl::init(1.0),
+    cl::desc("RDU weight wR of the representativeness term (>= 0; "
+             "Sampler.h gives the score wR R + wD D + wU U)"),
+    cl::cat(category));
+static cl::opt<double>
+    weightD("weight-diversity", cl::init(1.0),
+            cl::desc("RDU weight wD of the diversity term (>= 0)"),
+            cl::cat(category));
+static cl::opt<double>
+    weightU("weight-uncertainty", cl::init(1.0),
+            cl::desc("RDU weight wU of the uncertainty term (>= 0)"),
+            cl::cat(category));
+static cl::opt<int64_t> clusters(
+    "clusters", cl::init(0),
+    cl::desc("k-means clusters per task for rdu and representativeness (0: "
+             "ceil(sqrt(programs of the task)), at most 1024; rdu also caps "
+             "it at the task's share of the round)"),
+    cl::cat(category));
 static cl::opt<double>
     budget("budget", cl::init(0.1),
            cl::desc("Fraction of the pool to select, in (0, 1]; the count "
@@ -128,12 +146,6 @@ int fail(const llvm::Twine &message) {
   return 1;
 }
 
-double secondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
-      .count();
-}
-
 /// The workload keys of the tasks of a tcl-dataset manifest.
 llvm::Expected<llvm::StringSet<>> readManifestKeys(llvm::StringRef path) {
   auto failWith = [&](const llvm::Twine &why) {
@@ -162,21 +174,21 @@ llvm::Expected<llvm::StringSet<>> readManifestKeys(llvm::StringRef path) {
   return keys;
 }
 
-/// The candidates: every usable record of the platform's pooled tasks, its
-/// features in `data` (group = task index) and the record it came from.
+/// The candidates: every usable record of the platform's pooled tasks, in
+/// the sampler (candidate i of the sampler is record i), with the task and
+/// the latency each record reveals when chosen.
 struct Pool {
-  TrainingData data;
   std::vector<const WorkloadRecord *> tasks;
   std::vector<const MeasureRecord *> records;
+  std::vector<double> latencies;
   int64_t size() const { return static_cast<int64_t>(records.size()); }
 };
 
 llvm::Expected<Pool> buildPool(const Database &db,
                                const TrainingDataOptions &options,
                                const llvm::StringSet<> &heldOut,
-                               unsigned &skipped) {
+                               ActiveSampler &sampler, unsigned &skipped) {
   Pool pool;
-  pool.data.maxLength = options.maxLength;
   llvm::Error err = forEachTask(
       db, options,
       [&](const TaskRecords &task) -> llvm::Error {
@@ -199,14 +211,11 @@ llvm::Expected<Pool> buildPool(const Database &db,
               "internal error: workload '" + workload.key + "' has " +
               llvm::Twine(task.schedules.size()) + " usable records, " +
               llvm::Twine(pool.records.size() - first) + " matched");
-        int64_t group = static_cast<int64_t>(pool.tasks.size());
         pool.tasks.push_back(&workload);
-        pool.data.groupKeys.push_back(workload.key);
-        pool.data.groupKinds.push_back(workload.kind);
-        for (size_t i = 0; i < task.schedules.size(); ++i)
-          appendProgram(pool.data, *task.sequence, *task.statements,
-                        task.schedules[i], group, task.labels[i],
-                        task.latencies[i]);
+        pool.latencies.insert(pool.latencies.end(), task.latencies.begin(),
+                              task.latencies.end());
+        sampler.addTask(workload.key, workload.kind, *task.sequence,
+                        *task.statements, task.schedules);
         return llvm::Error::success();
       },
       &skipped);
@@ -214,55 +223,6 @@ llvm::Expected<Pool> buildPool(const Database &db,
     return std::move(err);
   return pool;
 }
-
-/// The selected programs as a training set: labels relative to the best
-/// selected program of each task, as tcl-train computes them from a
-/// database of just these records (0 for failures).
-RankingData trainingSet(const Pool &pool, const RankingData &all,
-                        const std::vector<int64_t> &rows) {
-  RankingData out =
-      selectRows(all, torch::tensor(rows, torch::kInt64));
-  std::map<int64_t, double> best;
-  for (int64_t i : rows) {
-    double latency = pool.data.latencies[i];
-    auto [it, inserted] = best.emplace(pool.data.groups[i], latency);
-    if (!inserted)
-      it->second = std::min(it->second, latency);
-  }
-  std::vector<float> labels;
-  for (int64_t i : rows) {
-    double latency = pool.data.latencies[i];
-    labels.push_back(std::isfinite(latency)
-                         ? static_cast<float>(best[pool.data.groups[i]] /
-                                              latency)
-                         : 0.0f);
-  }
-  out.labels = torch::tensor(labels, torch::kFloat32);
-  return out;
-}
-
-/// Rows `rows` of the row-major [*, width] `matrix`.
-std::vector<float> gatherRows(const std::vector<float> &matrix, int64_t width,
-                              const std::vector<int64_t> &rows) {
-  std::vector<float> out;
-  out.reserve(rows.size() * width);
-  for (int64_t r : rows)
-    out.insert(out.end(), matrix.begin() + r * width,
-               matrix.begin() + (r + 1) * width);
-  return out;
-}
-
-std::vector<float> toFloats(const torch::Tensor &t) {
-  torch::Tensor c = t.to(torch::kFloat32).contiguous();
-  return std::vector<float>(c.data_ptr<float>(),
-                            c.data_ptr<float>() + c.numel());
-}
-
-/// Timings of one round, in seconds.
-struct RoundLog {
-  int64_t selected = 0;
-  double trainSeconds = 0, embedSeconds = 0, selectSeconds = 0;
-};
 } // namespace
 
 int main(int argc, char **argv) {
@@ -300,6 +260,12 @@ int main(int argc, char **argv) {
     return fail("--budget: " + llvm::toString(valid.takeError()));
   if (rounds < 1)
     return fail("--rounds must be at least 1");
+  for (const cl::opt<double> *w : {&weightR, &weightD, &weightU})
+    if (!std::isfinite(w->getValue()) || w->getValue() < 0)
+      return fail("--" + w->ArgStr + " must be finite and >= 0, got " +
+                  llvm::formatv("{0}", w->getValue()).str());
+  if (clusters < 0)
+    return fail("--clusters must be >= 0");
   if (ensemble < 1)
     return fail("--ensemble must be at least 1");
   if (!fromModel.empty() && !modelConfig.empty())
@@ -314,12 +280,19 @@ int main(int argc, char **argv) {
   }
 
   // The model: a pretrained one (--from), or the architecture to train.
-  std::shared_ptr<RankingModel> pretrained;
-  std::string config;
+  ActiveSamplerOptions samplerOptions;
+  samplerOptions.sampler.strategy = *parsedStrategy;
+  samplerOptions.sampler.seed = seed;
+  samplerOptions.sampler.weightRepresentativeness = weightR;
+  samplerOptions.sampler.weightDiversity = weightD;
+  samplerOptions.sampler.weightUncertainty = weightU;
+  samplerOptions.sampler.clusters = clusters;
+  samplerOptions.ensemble = ensemble;
+  samplerOptions.epochs = epochs;
+  samplerOptions.maxLength = maxLength;
+  samplerOptions.seed = seed;
   std::string kind = modelKind;
-  unsigned length = maxLength;
   if (!fromModel.empty()) {
-    // The checks of createLearnedCostModel: feature versions, kind, config.
     llvm::Expected<ModelSidecar> sidecar = readSidecar(fromModel);
     if (!sidecar)
       return fail("--from: " + llvm::toString(sidecar.takeError()));
@@ -332,18 +305,18 @@ int main(int argc, char **argv) {
       return fail("--max-length " + llvm::Twine(maxLength.getValue()) +
                   " differs from the " + llvm::Twine(sidecar->maxLength) +
                   " that '" + fromModel + "' was trained with");
-    ModelOrError loaded = loadModel(fromModel, sidecar->config);
-    if (!loaded)
-      return fail("--from: cannot load '" + fromModel + "': " + loaded.error);
-    pretrained = loaded.model;
-    config = pretrained->describeConfig();
-    length = sidecar->maxLength;
+    samplerOptions.pretrainedPath = fromModel;
   } else if (!isRandom) {
     llvm::Expected<std::string> built = defaultModelConfig(kind, modelConfig);
     if (!built)
       return fail("--model/--config: " + llvm::toString(built.takeError()));
-    config = *built;
+    samplerOptions.modelConfig = *built;
   }
+  llvm::Expected<std::unique_ptr<ActiveSampler>> sampler =
+      ActiveSampler::create(samplerOptions);
+  if (!sampler)
+    return fail((fromModel.empty() ? "" : "--from: ") +
+                llvm::toString(sampler.takeError()));
 
   llvm::Expected<Database> db = Database::open(database, /*create=*/false);
   if (!db)
@@ -364,9 +337,10 @@ int main(int argc, char **argv) {
 
   TrainingDataOptions dataOptions;
   dataOptions.platform = platformId;
-  dataOptions.maxLength = length;
+  dataOptions.maxLength = (*sampler)->maxLength();
   unsigned skipped = 0;
-  llvm::Expected<Pool> built = buildPool(*db, dataOptions, heldOut, skipped);
+  llvm::Expected<Pool> built =
+      buildPool(*db, dataOptions, heldOut, **sampler, skipped);
   if (!built)
     return fail(llvm::toString(built.takeError()));
   Pool &pool = *built;
@@ -396,103 +370,29 @@ int main(int argc, char **argv) {
     llvm::errs() << "tcl-sample: note: " << rounds << " rounds for "
                  << *total << " programs: using " << roundCount << "\n";
 
-  RankingData all = toRankingData(pool.data);
-  std::vector<bool> isSelected(pool.size(), false);
-  std::vector<int64_t> selected;
-  std::vector<RoundLog> logs;
+  // The rounds: choosing a program reveals its recorded latency.
   const int64_t perRound = *total / roundCount;
   for (int64_t round = 0; round < roundCount; ++round) {
     const int64_t count =
         round + 1 < roundCount ? perRound : *total - perRound * round;
-    std::vector<int64_t> remaining;
-    for (int64_t i = 0; i < pool.size(); ++i)
-      if (!isSelected[i])
-        remaining.push_back(i);
-    SamplerPool candidates;
-    SamplerOptions samplerOptions;
-    samplerOptions.strategy = *parsedStrategy;
-    samplerOptions.seed = seed + static_cast<uint64_t>(round);
-    for (int64_t i : remaining)
-      candidates.groups.push_back(pool.data.groups[i]);
-    RoundLog log;
-
-    if (isRandom || (round == 0 && !pretrained)) {
-      // Nothing to embed: a seeded random batch, stratified by task.
-      candidates.dim = 1;
-      candidates.embeddings.assign(remaining.size(), 0.0f);
-      samplerOptions.strategy = SamplerStrategy::Random;
-    } else {
-      std::vector<std::shared_ptr<RankingModel>> models;
-      auto trainStart = std::chrono::steady_clock::now();
-      if (round == 0) {
-        models.push_back(pretrained);
-      } else {
-        RankingData train = trainingSet(pool, all, selected);
-        for (unsigned m = 0; m < ensemble; ++m) {
-          const uint64_t modelSeed = seed + m;
-          ModelOrError model = pretrained ? loadModel(fromModel, config)
-                                          : createModel(config, modelSeed);
-          if (!model)
-            return fail(model.error);
-          TrainOptions trainOptions;
-          trainOptions.epochs = epochs;
-          trainOptions.seed = modelSeed;
-          TrainResult trained = tcl::train(*model.model, train, trainOptions);
-          if (!trained.error.empty())
-            return fail("round " + llvm::Twine(round + 1) + ", model " +
-                        llvm::Twine(m) + ": training failed: " +
-                        trained.error);
-          models.push_back(model.model);
-        }
-      }
-      log.trainSeconds = secondsSince(trainStart);
-
-      auto embedStart = std::chrono::steady_clock::now();
-      std::string error;
-      torch::Tensor embeddings = tcl::embed(*models[0], all, 512, &error);
-      if (!embeddings.defined())
-        return fail("embedding the pool failed: " + error);
-      const int64_t dim = embeddings.size(1);
-      std::vector<float> rows = toFloats(embeddings);
-      candidates.dim = dim;
-      candidates.embeddings = gatherRows(rows, dim, remaining);
-      candidates.measured = gatherRows(rows, dim, selected);
-      for (int64_t i : selected)
-        candidates.measuredGroups.push_back(pool.data.groups[i]);
-      if (models.size() > 1)
-        for (const std::shared_ptr<RankingModel> &model : models) {
-          torch::Tensor scores = tcl::predict(*model, all, 512, &error);
-          if (!scores.defined())
-            return fail("scoring the pool failed: " + error);
-          std::vector<float> s = toFloats(scores);
-          for (int64_t i : remaining)
-            candidates.ensemble.push_back(s[i]);
-        }
-      log.embedSeconds = secondsSince(embedStart);
-    }
-
-    auto selectStart = std::chrono::steady_clock::now();
-    llvm::Expected<std::vector<int64_t>> picks =
-        selectCandidates(candidates, count, samplerOptions);
+    llvm::Expected<std::vector<int64_t>> picks = (*sampler)->chooseNext(count);
     if (!picks)
-      return fail("round " + llvm::Twine(round + 1) + ": " +
-                  llvm::toString(picks.takeError()));
-    log.selectSeconds = secondsSince(selectStart);
-    for (int64_t local : *picks) {
-      isSelected[remaining[local]] = true;
-      selected.push_back(remaining[local]);
-    }
-    std::sort(selected.begin(), selected.end());
-    log.selected = static_cast<int64_t>(selected.size());
-    logs.push_back(log);
+      return fail(llvm::toString(picks.takeError()));
+    for (int64_t i : *picks)
+      (*sampler)->observe(i, pool.latencies[i]);
+    const ActiveRound &log = (*sampler)->rounds().back();
     llvm::errs() << llvm::format(
         "tcl-sample: round %lld/%lld: %lld/%lld selected; train %.2f s, "
         "embed %.2f s, select %.2f s\n",
         static_cast<long long>(round + 1), static_cast<long long>(roundCount),
-        static_cast<long long>(selected.size()),
+        static_cast<long long>((*sampler)->numObserved()),
         static_cast<long long>(*total), log.trainSeconds, log.embedSeconds,
         log.selectSeconds);
   }
+  std::vector<int64_t> selected;
+  for (int64_t i = 0; i < pool.size(); ++i)
+    if ((*sampler)->isObserved(i))
+      selected.push_back(i);
 
   // The output database: workloads of the sampled tasks, then the selected
   // records in the input's file order.
@@ -505,7 +405,7 @@ int main(int argc, char **argv) {
   std::vector<bool> taskSampled(pool.tasks.size(), false);
   llvm::DenseSet<const MeasureRecord *> chosen;
   for (int64_t i : selected) {
-    taskSampled[pool.data.groups[i]] = true;
+    taskSampled[(*sampler)->taskOf(i)] = true;
     chosen.insert(pool.records[i]);
   }
   int64_t sampledTasks = 0;
@@ -525,13 +425,14 @@ int main(int argc, char **argv) {
 
   if (!jsonFile.empty()) {
     llvm::json::Array roundsJSON;
-    for (size_t r = 0; r < logs.size(); ++r)
+    int64_t cumulative = 0;
+    for (auto [r, log] : llvm::enumerate((*sampler)->rounds()))
       roundsJSON.push_back(llvm::json::Object{
           {"round", static_cast<int64_t>(r + 1)},
-          {"selected", logs[r].selected},
-          {"train_seconds", logs[r].trainSeconds},
-          {"embed_seconds", logs[r].embedSeconds},
-          {"select_seconds", logs[r].selectSeconds}});
+          {"selected", cumulative += log.chosen},
+          {"train_seconds", log.trainSeconds},
+          {"embed_seconds", log.embedSeconds},
+          {"select_seconds", log.selectSeconds}});
     llvm::json::Object summary{
         {"strategy", stringifySamplerStrategy(*parsedStrategy)},
         {"model", isRandom ? std::string() : kind},
@@ -545,6 +446,10 @@ int main(int argc, char **argv) {
         {"selected", static_cast<int64_t>(selected.size())},
         {"selected_tasks", sampledTasks},
         {"ensemble", static_cast<int64_t>(ensemble.getValue())},
+        {"weights", llvm::json::Object{{"representativeness", weightR.getValue()},
+                                       {"diversity", weightD.getValue()},
+                                       {"uncertainty", weightU.getValue()}}},
+        {"clusters", clusters.getValue()},
         {"epochs", static_cast<int64_t>(epochs.getValue())},
         {"rounds", std::move(roundsJSON)},
         {"seed", static_cast<int64_t>(seed.getValue())},

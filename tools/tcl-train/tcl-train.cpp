@@ -23,6 +23,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <random>
 
 using namespace tcl;
@@ -54,6 +55,13 @@ static cl::opt<std::string>
                           "their tasks are left out of training and scored "
                           "per network (default: 20% of the tasks, seeded)"),
                  cl::cat(category));
+static cl::opt<std::string> evalDatabase(
+    "eval-database", cl::init(""),
+    cl::desc("Score the held-out networks on this database's records "
+             "(same platform) instead of --database's, e.g. the full dataset "
+             "when --database is a tcl-sample selection without the "
+             "held-out tasks; needs --test-manifest"),
+    cl::value_desc("file"), cl::cat(category));
 static cl::opt<std::string>
     trainManifest("train-manifest", cl::init(""),
                   cl::desc("Train only on the tasks of this manifest "
@@ -243,7 +251,8 @@ Trained trainNeural(const std::string &config, const TrainingData &train,
 
 /// XGBoost (Ansor's model) fitted once on the training tasks' records, then
 /// scoring the held-out tasks' records.
-Trained trainXGB(const Database &db, const TrainingDataOptions &options,
+Trained trainXGB(const Database &db, const Database &evalDb,
+                 const TrainingDataOptions &options,
                  const llvm::StringSet<> &testKeys,
                  const llvm::StringSet<> &trainOnly, bool evaluate) {
   Trained r;
@@ -275,7 +284,7 @@ Trained trainXGB(const Database &db, const TrainingDataOptions &options,
   r.trainSeconds = secondsSince(start);
   if (evaluate) {
     auto predictStart = std::chrono::steady_clock::now();
-    err = forEachTask(db, options, [&](const TaskRecords &task) {
+    err = forEachTask(evalDb, options, [&](const TaskRecords &task) {
       if (!testKeys.contains(task.workload->key))
         return llvm::Error::success();
       for (double s : model->predict(contextOf(task), task.schedules))
@@ -335,6 +344,17 @@ int main(int argc, char **argv) {
       platform.empty() ? db->busiestPlatform() : platform.getValue();
   if (platformId.empty())
     return fail("'" + database + "' holds no measure records");
+  std::optional<Database> evalDb;
+  if (!evalDatabase.empty()) {
+    if (testManifest.empty())
+      return fail("--eval-database needs --test-manifest (the networks to "
+                  "score on it)");
+    llvm::Expected<Database> opened =
+        Database::open(evalDatabase, /*create=*/false);
+    if (!opened)
+      return fail("--eval-database: " + llvm::toString(opened.takeError()));
+    evalDb.emplace(std::move(*opened));
+  }
 
   // Held-out networks and the split of tasks.
   NetworkTasks test;
@@ -380,8 +400,25 @@ int main(int argc, char **argv) {
   }
 
   // Split by task.
-  TrainingData eval = selectGroups(
-      *all, [&](llvm::StringRef key) { return testKeys.contains(key); });
+  auto isTest = [&](llvm::StringRef key) { return testKeys.contains(key); };
+  TrainingData eval;
+  if (evalDb) {
+    TrainingDataOptions evalOptions = options;
+    evalOptions.maxPerTask = 0;
+    for (const auto &key : testKeys)
+      evalOptions.workloads.insert(key.getKey());
+    llvm::Expected<TrainingData> held =
+        loadTrainingData(*evalDb, evalOptions, &skipped);
+    if (!held)
+      return fail("--eval-database: " + llvm::toString(held.takeError()));
+    if (held->groupKeys.empty())
+      return fail("--eval-database '" + evalDatabase +
+                  "' has no successful record of platform '" + platformId +
+                  "' for the tasks of --test-manifest");
+    eval = selectGroups(*held, isTest);
+  } else {
+    eval = selectGroups(*all, isTest);
+  }
   TrainingData train = selectGroups(*all, [&](llvm::StringRef key) {
     return !testKeys.contains(key) &&
            (trainManifest.empty() || trainOnly.contains(key));
@@ -399,7 +436,7 @@ int main(int argc, char **argv) {
   // Training, and the scores of the held-out programs (in `eval` order).
   Trained result;
   if (isXGB)
-    result = trainXGB(*db, options, testKeys, trainOnly, eval.size() > 0);
+    result = trainXGB(*db, evalDb ? *evalDb : *db, options, testKeys, trainOnly, eval.size() > 0);
   else
     result = trainNeural(*config, train, eval);
   if (!result.error.empty())
@@ -469,6 +506,7 @@ int main(int argc, char **argv) {
       {"parameters", result.parameters},
       {"platform", platformId},
       {"database", database.getValue()},
+      {"eval_database", evalDatabase.getValue()},
       {"train_tasks", static_cast<int64_t>(train.groupKeys.size())},
       {"train_programs", static_cast<int64_t>(train.size())},
       {"test_tasks", static_cast<int64_t>(eval.groupKeys.size())},
