@@ -11,9 +11,12 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <random>
 #include <set>
 
@@ -85,6 +88,11 @@ llvm::Error tcl::writeManifest(llvm::StringRef path,
       {"num_ok", ok},
       {"tasks", std::move(taskArray)},
   };
+  if (options.selector)
+    root["sampler"] = llvm::json::Object{
+        {"budget", options.budget},
+        {"rounds", static_cast<int64_t>(options.rounds)},
+        {"pool_per_task", static_cast<int64_t>(options.programsPerTask)}};
   std::string temp = (path + ".tmp").str();
   {
     std::error_code ec;
@@ -112,6 +120,12 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
     return llvm::createStringError("programs per task must be positive");
   if (options.batchSize == 0)
     return llvm::createStringError("the batch size must be positive");
+  if (options.selector && !(options.budget > 0 && options.budget <= 1))
+    return llvm::createStringError(
+        llvm::formatv("budget fraction {0} is outside (0, 1]", options.budget)
+            .str());
+  if (options.selector && options.rounds == 0)
+    return llvm::createStringError("the number of rounds must be positive");
 
   // Distinct workloads across networks, in order of first appearance, with
   // their weight in each network.
@@ -183,11 +197,17 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
     if (t.records < options.programsPerTask)
       toMeasure += options.programsPerTask - t.records;
   }
-  if (log)
+  if (log) {
     *log << "tcl-dataset: " << result.size() << " workloads from "
-         << networks.size() << " networks on " << platformId << ", "
-         << options.programsPerTask << " programs each; " << toMeasure
-         << " to measure; database " << options.databasePath << "\n";
+         << networks.size() << " networks on " << platformId << ", ";
+    if (options.selector)
+      *log << "pools of " << options.programsPerTask
+           << " programs each (the budget follows)";
+    else
+      *log << options.programsPerTask << " programs each; " << toMeasure
+           << " to measure";
+    *log << "; database " << options.databasePath << "\n";
+  }
 
   std::vector<unsigned> order;
   order.reserve(result.size());
@@ -203,12 +223,12 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
 
   auto start = std::chrono::steady_clock::now();
   unsigned measuredNow = 0;
-  for (auto [position, index] : llvm::enumerate(order)) {
+
+  // The measurer of workload `index` with its reference output, its
+  // workload in the database; null (and DatasetTask::skipped set) when the
+  // task cannot be prepared.
+  auto prepare = [&](unsigned index) -> std::unique_ptr<TaskMeasurer> {
     DatasetTask &task = result[index];
-    if (interrupted())
-      break;
-    if (task.records >= options.programsPerTask)
-      continue;
     llvm::Expected<std::unique_ptr<TaskMeasurer>> measurer =
         TaskMeasurer::create(*firstInstance[index], builder, options.runner);
     if (measurer) {
@@ -221,42 +241,31 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
       if (log)
         *log << "tcl-dataset: skipping " << task.key << ": " << task.skipped
              << "\n";
-      toMeasure -= options.programsPerTask - task.records;
-      if (llvm::Error err = saveManifest())
-        return std::move(err);
-      continue;
+      return nullptr;
     }
-    TaskMeasurer &m = **measurer;
-    const SearchSpace &space = m.getSpace();
-    if (!db->findWorkload(task.key))
-      if (llvm::Error err = db->addWorkload(
-              {task.key, task.kind, task.flops, m.getKernelText().str()}))
-        return std::move(err);
-
-    std::set<std::vector<int64_t>> measured;
-    for (const MeasureRecord *rec : db->recordsFor(task.key, platformId))
-      if (llvm::Expected<Schedule> s = space.fromKnobMap(rec->knobs))
-        measured.insert(std::vector<int64_t>(s->values.begin(), s->values.end()));
-      else
-        llvm::consumeError(s.takeError());
-    uint64_t taskSeed = options.seed ^ llvm::hash_value(task.key);
-    std::vector<Schedule> programs =
-        nextPrograms(space, taskSeed, measured,
-                     options.programsPerTask - task.records);
-    if (programs.size() < options.programsPerTask - task.records) {
-      if (log)
-        *log << "tcl-dataset: " << task.key << ": the space has only "
-             << task.records + programs.size() << " distinct schedules\n";
-      toMeasure -= options.programsPerTask - task.records -
-                   static_cast<unsigned>(programs.size());
-    }
-
+    return std::move(*measurer);
+  };
+  auto addWorkload = [&](const DatasetTask &task,
+                         const TaskMeasurer &m) -> llvm::Error {
+    if (db->findWorkload(task.key))
+      return llvm::Error::success();
+    return db->addWorkload(
+        {task.key, task.kind, task.flops, m.getKernelText().str()});
+  };
+  // Measures `programs` of `task` in batches, appending a record for each
+  // and calling onRecord(i, record) for programs[i]; `target` is the
+  // task's record count to show in the progress line.
+  auto measurePrograms =
+      [&](TaskMeasurer &m, DatasetTask &task, size_t position,
+          llvm::ArrayRef<Schedule> programs, unsigned target,
+          llvm::function_ref<void(size_t, const MeasureRecord &)> onRecord)
+      -> llvm::Error {
     for (size_t begin = 0; begin < programs.size() && !interrupted();
          begin += options.batchSize) {
-      llvm::ArrayRef<Schedule> batch = llvm::ArrayRef(programs).slice(
+      llvm::ArrayRef<Schedule> batch = programs.slice(
           begin, std::min<size_t>(options.batchSize, programs.size() - begin));
       llvm::Error appendError = llvm::Error::success();
-      auto onTrial = [&](const Trial &trial, unsigned, unsigned) {
+      auto onTrial = [&](const Trial &trial, unsigned indexInBatch, unsigned) {
         if (interrupted() || appendError)
           return;
         MeasureRecord rec = m.makeRecord(trial, platformId, options.seed);
@@ -264,6 +273,8 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
           appendError = std::move(err);
           return;
         }
+        if (onRecord)
+          onRecord(begin + indexInBatch, rec);
         ++task.records;
         ++task.added;
         task.ok += rec.ok();
@@ -271,25 +282,176 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
         if (!log)
           return;
         double elapsed = secondsSince(start);
-        double eta = elapsed / measuredNow * (toMeasure - measuredNow);
-        if (!tty && task.added % 32 != 0 &&
-            task.records != options.programsPerTask)
+        double eta = elapsed / measuredNow *
+                     (std::max(toMeasure, measuredNow) - measuredNow);
+        if (!tty && task.added % 32 != 0 && task.records != target)
           return;
         *log << llvm::format(
             "%s[%zu/%zu] %-36s programs %u/%u (%u ok)  all %u/%u  %.0fs "
             "elapsed  ETA %.0fs%s",
             tty ? "\r" : "", position + 1, result.size(), task.key.c_str(),
-            task.records, options.programsPerTask, task.ok, measuredNow,
-            toMeasure, elapsed, eta, tty ? "\x1b[K" : "\n");
+            task.records, target, task.ok, measuredNow, toMeasure, elapsed,
+            eta, tty ? "\x1b[K" : "\n");
       };
       m.measure(batch, onTrial);
       if (appendError)
-        return std::move(appendError);
+        return appendError;
     }
     if (log && tty)
       *log << "\n";
-    if (llvm::Error err = saveManifest())
-      return std::move(err);
+    return llvm::Error::success();
+  };
+
+  if (options.selector) {
+    // Active learning: every task's pool is the first programsPerTask
+    // programs of its seeded sequence (those a full collection measures);
+    // records already in the database that are in a pool count as measured.
+    PoolSelector &selector = *options.selector;
+    struct PoolTask {
+      unsigned index;
+      size_t position;
+      int64_t first;
+      std::vector<Schedule> candidates;
+    };
+    std::vector<PoolTask> pools;
+    int64_t poolSize = 0, observed = 0;
+    for (auto [position, index] : llvm::enumerate(order)) {
+      if (interrupted())
+        break;
+      DatasetTask &task = result[index];
+      std::unique_ptr<TaskMeasurer> m = prepare(index);
+      if (!m)
+        continue;
+      if (llvm::Error err = addWorkload(task, *m))
+        return std::move(err);
+      const SearchSpace &space = m->getSpace();
+      std::set<std::vector<int64_t>> none;
+      PoolTask pool{index, position, poolSize,
+                    nextPrograms(space, options.seed ^ llvm::hash_value(task.key),
+                                 none, options.programsPerTask)};
+      if (llvm::Error err = selector.addTask(task.key, task.kind,
+                                             *firstInstance[index], space,
+                                             pool.candidates))
+        return llvm::createStringError("workload '" + task.key +
+                                       "': " + llvm::toString(std::move(err)));
+      std::map<std::vector<int64_t>, int64_t> candidateOf;
+      for (auto [i, c] : llvm::enumerate(pool.candidates))
+        candidateOf[std::vector<int64_t>(c.values.begin(), c.values.end())] =
+            pool.first + static_cast<int64_t>(i);
+      for (const MeasureRecord *rec : db->recordsFor(task.key, platformId)) {
+        llvm::Expected<Schedule> s = space.fromKnobMap(rec->knobs);
+        if (!s) {
+          llvm::consumeError(s.takeError());
+          continue;
+        }
+        auto it = candidateOf.find(
+            std::vector<int64_t>(s->values.begin(), s->values.end()));
+        if (it == candidateOf.end())
+          continue;
+        selector.observe(it->second, rec->ok() ? rec->medianSeconds
+                                               : std::numeric_limits<double>::infinity());
+        ++observed;
+      }
+      poolSize += static_cast<int64_t>(pool.candidates.size());
+      pools.push_back(std::move(pool));
+    }
+    // As tcl::budgetCount (Sampler.h): rounded, at least 1.
+    const int64_t total =
+        poolSize > 0
+            ? std::max<int64_t>(1, std::llround(options.budget * poolSize))
+            : 0;
+    const int64_t perRound = (total + options.rounds - 1) / options.rounds;
+    int64_t remaining = std::max<int64_t>(0, total - observed);
+    toMeasure = static_cast<unsigned>(remaining);
+    if (log)
+      *log << "tcl-dataset: sampler: pool of " << poolSize << " programs in "
+           << pools.size() << " tasks; budget " << total << " ("
+           << llvm::formatv("{0}", options.budget) << "), " << observed << " measured earlier, "
+           << remaining << " to measure in rounds of " << perRound << "\n";
+    for (unsigned round = 1; remaining > 0 && !interrupted(); ++round) {
+      llvm::Expected<std::vector<int64_t>> picks =
+          selector.chooseNext(std::min(perRound, remaining));
+      if (!picks)
+        return picks.takeError();
+      if (log)
+        *log << "tcl-dataset: round " << round << ": measuring "
+             << picks->size() << " programs\n";
+      // Picks are ascending, so each task's picks are contiguous.
+      size_t next = 0;
+      for (const PoolTask &pool : pools) {
+        if (interrupted() || next == picks->size())
+          break;
+        const int64_t end = pool.first + static_cast<int64_t>(pool.candidates.size());
+        std::vector<Schedule> programs;
+        std::vector<int64_t> ids;
+        for (; next < picks->size() && (*picks)[next] < end; ++next) {
+          ids.push_back((*picks)[next]);
+          programs.push_back(pool.candidates[(*picks)[next] - pool.first]);
+        }
+        if (programs.empty())
+          continue;
+        DatasetTask &task = result[pool.index];
+        std::unique_ptr<TaskMeasurer> m = prepare(pool.index);
+        if (!m)
+          return llvm::createStringError(
+              "workload '" + task.key + "' could be prepared before but not "
+              "in round " + llvm::Twine(round) + ": " + task.skipped);
+        auto onRecord = [&](size_t i, const MeasureRecord &rec) {
+          selector.observe(ids[i], rec.ok()
+                                       ? rec.medianSeconds
+                                       : std::numeric_limits<double>::infinity());
+          --remaining;
+        };
+        if (llvm::Error err =
+                measurePrograms(*m, task, pool.position, programs,
+                                task.records + static_cast<unsigned>(programs.size()),
+                                onRecord))
+          return std::move(err);
+      }
+      if (llvm::Error err = saveManifest())
+        return std::move(err);
+    }
+  } else {
+    for (auto [position, index] : llvm::enumerate(order)) {
+      DatasetTask &task = result[index];
+      if (interrupted())
+        break;
+      if (task.records >= options.programsPerTask)
+        continue;
+      std::unique_ptr<TaskMeasurer> m = prepare(index);
+      if (!m) {
+        toMeasure -= options.programsPerTask - task.records;
+        if (llvm::Error err = saveManifest())
+          return std::move(err);
+        continue;
+      }
+      if (llvm::Error err = addWorkload(task, *m))
+        return std::move(err);
+      const SearchSpace &space = m->getSpace();
+      std::set<std::vector<int64_t>> measured;
+      for (const MeasureRecord *rec : db->recordsFor(task.key, platformId))
+        if (llvm::Expected<Schedule> s = space.fromKnobMap(rec->knobs))
+          measured.insert(
+              std::vector<int64_t>(s->values.begin(), s->values.end()));
+        else
+          llvm::consumeError(s.takeError());
+      uint64_t taskSeed = options.seed ^ llvm::hash_value(task.key);
+      std::vector<Schedule> programs =
+          nextPrograms(space, taskSeed, measured,
+                       options.programsPerTask - task.records);
+      if (programs.size() < options.programsPerTask - task.records) {
+        if (log)
+          *log << "tcl-dataset: " << task.key << ": the space has only "
+               << task.records + programs.size() << " distinct schedules\n";
+        toMeasure -= options.programsPerTask - task.records -
+                     static_cast<unsigned>(programs.size());
+      }
+      if (llvm::Error err = measurePrograms(*m, task, position, programs,
+                                            options.programsPerTask, nullptr))
+        return std::move(err);
+      if (llvm::Error err = saveManifest())
+        return std::move(err);
+    }
   }
   if (log && interrupted())
     *log << "tcl-dataset: interrupted; " << measuredNow

@@ -14,7 +14,22 @@
 // RUN: rm -f %t2.jsonl
 // RUN: tcl-dataset %s %S/Inputs/dataset-second-network.mlir --target=cpu,threads=1 --programs=2 --database=%t2.jsonl --manifest=%t2.json --min-repeat-seconds=0.001 2>&1 | FileCheck %s --check-prefix=TWO
 // RUN: FileCheck %s --check-prefix=TWO-MANIFEST < %t2.json
+// Active sampling: only the budget of the 40-program pools is measured, in
+// rounds; a second run resumes, a larger budget adds the difference, and a
+// full collection afterwards measures the rest of the same pools.
+// RUN: rm -f %t3.jsonl
+// RUN: tcl-dataset %s %S/Inputs/dataset-second-network.mlir --target=cpu,threads=1 --programs=40 --database=%t3.jsonl --min-repeat-seconds=0.001 --sampler=rdu --budget=0.25 --rounds=3 --sampler-epochs=2 --ensemble=2 --torch-threads=1 2>&1 | FileCheck %s --check-prefix=ACTIVE
+// RUN: grep -c '"type":"measure"' %t3.jsonl | FileCheck %s --check-prefix=THIRTY
+// RUN: FileCheck %s --check-prefix=ACTIVE-MANIFEST < %t3.jsonl.manifest.json
+// RUN: tcl-dataset %s %S/Inputs/dataset-second-network.mlir --target=cpu,threads=1 --programs=40 --database=%t3.jsonl --min-repeat-seconds=0.001 --sampler=rdu --budget=0.25 --sampler-epochs=2 --torch-threads=1 2>&1 | FileCheck %s --check-prefix=ACTIVE-DONE
+// RUN: tcl-dataset %s %S/Inputs/dataset-second-network.mlir --target=cpu,threads=1 --programs=40 --database=%t3.jsonl --min-repeat-seconds=0.001 --sampler=diversity --budget=0.5 --rounds=2 --sampler-epochs=2 --torch-threads=1 2>&1 | FileCheck %s --check-prefix=ACTIVE-MORE
+// RUN: grep -c '"type":"measure"' %t3.jsonl | FileCheck %s --check-prefix=SIXTY
+// RUN: tcl-dataset %s %S/Inputs/dataset-second-network.mlir --target=cpu,threads=1 --programs=40 --database=%t3.jsonl --min-repeat-seconds=0.001 2>&1 | FileCheck %s --check-prefix=ACTIVE-FULL
+// RUN: grep '"type":"measure"' %t3.jsonl | sed 's/.*"knobs":\({[^}]*}\).*"workload":"\([^"]*\)".*/\2 \1/' | sort | uniq -d | count 0
 // Bad input.
+// RUN: not tcl-dataset %s --database=%t.jsonl --sampler=greedy 2>&1 | FileCheck %s --check-prefix=BAD-SAMPLER
+// RUN: not tcl-dataset %s --database=%t.jsonl --sampler=rdu --budget=0 2>&1 | FileCheck %s --check-prefix=BAD-BUDGET
+// RUN: not tcl-dataset %s --database=%t.jsonl --sampler=rdu --sampler-model=cnn 2>&1 | FileCheck %s --check-prefix=BAD-MODEL
 // RUN: not tcl-dataset %s --programs=0 --database=%t.jsonl 2>&1 | FileCheck %s --check-prefix=ZERO
 // RUN: not tcl-dataset %s.missing --database=%t.jsonl 2>&1 | FileCheck %s --check-prefix=MISSING
 
@@ -49,6 +64,29 @@
 // TWO-MANIFEST: "networks": {
 // TWO-MANIFEST-NEXT: "dataset-second-network": 1,
 // TWO-MANIFEST-NEXT: "tcl-dataset": 3
+
+// ACTIVE: 3 workloads from 2 networks on {{.*}}, pools of 40 programs each (the budget follows)
+// ACTIVE: tcl-dataset: sampler: pool of 120 programs in 3 tasks; budget 30 (0.25), 0 measured earlier, 30 to measure in rounds of 10
+// ACTIVE: tcl-dataset: sampler chose 10 programs (train 0.0 s
+// ACTIVE: tcl-dataset: round 1: measuring 10 programs
+// ACTIVE: tcl-dataset: sampler chose 10 programs (train {{[0-9.]+}} s, embed {{[0-9.]+}} s
+// ACTIVE: tcl-dataset: round 3: measuring 10 programs
+// ACTIVE: tcl-dataset: 3 tasks, 30 records (30 ok, 30 new)
+// THIRTY: {{^30$}}
+// ACTIVE-MANIFEST: "sampler": {
+// ACTIVE-MANIFEST-NEXT: "budget": 0.25,
+// ACTIVE-MANIFEST-NEXT: "pool_per_task": 40,
+// ACTIVE-MANIFEST-NEXT: "rounds": 3
+// ACTIVE-DONE: budget 30 (0.25), 30 measured earlier, 0 to measure
+// ACTIVE-DONE: 3 tasks, 30 records (30 ok, 0 new)
+// ACTIVE-MORE: budget 60 (0.50), 30 measured earlier, 30 to measure in rounds of 30
+// ACTIVE-MORE: 3 tasks, 60 records (60 ok, 30 new)
+// SIXTY: {{^60$}}
+// ACTIVE-FULL: 40 programs each; 60 to measure
+// ACTIVE-FULL: 3 tasks, 120 records (120 ok, 60 new)
+// BAD-SAMPLER: tcl-dataset: --sampler: unknown sampler strategy 'greedy'
+// BAD-BUDGET: tcl-dataset: --budget: budget fraction 0 is outside (0, 1]
+// BAD-MODEL: tcl-dataset: --sampler-model/--sampler-config: {{.*}}cnn
 
 // ZERO: tcl-dataset: --programs must be positive
 // MISSING: tcl-dataset: {{.*}}missing{{.*}}

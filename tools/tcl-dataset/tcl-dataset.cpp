@@ -7,6 +7,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "tcl/Dataset/Dataset.h"
+#ifdef TCL_HAVE_ACTIVE_SAMPLER
+#include "tcl/CostModel/LearnedCostModel.h"
+#include "tcl/Sampler/ActiveSampler.h"
+#endif
 #include "tcl/Transforms/Passes.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -84,13 +88,110 @@ static cl::opt<double>
                    cl::desc("Kill a program's run after this many seconds"),
                    cl::cat(category));
 
+static cl::OptionCategory samplerCategory(
+    "active sampling (--sampler): measure only a budget of the programs");
+static cl::opt<std::string> samplerStrategy(
+    "sampler", cl::init(""),
+    cl::desc("Measure only --budget of the --programs candidates of each "
+             "task, chosen in --rounds rounds by this strategy: rdu, random, "
+             "uncertainty, diversity or representativeness (default: none, "
+             "measure every candidate)"),
+    cl::cat(samplerCategory));
+static cl::opt<double> budget(
+    "budget", cl::init(0.1),
+    cl::desc("Fraction of all candidates to measure, in (0, 1] (default "
+             "0.1); the count is the fraction of the pool rounded, at least 1"),
+    cl::cat(samplerCategory));
+static cl::opt<unsigned>
+    rounds("rounds", cl::init(4),
+           cl::desc("Rounds the budget is spent in (default 4); round 1 is "
+                    "random, each later one trains the cost models on what "
+                    "is measured"),
+           cl::cat(samplerCategory));
+static cl::opt<std::string> samplerModel(
+    "sampler-model", cl::init("mlp"),
+    cl::desc("Cost model kind the sampler trains each round to embed and "
+             "score the candidates: mlp (default; about 20x cheaper to "
+             "train than mamba), mamba or tlp"),
+    cl::cat(samplerCategory));
+static cl::opt<std::string> samplerConfig(
+    "sampler-config", cl::init(""),
+    cl::desc("JSON object replacing keys of --sampler-model's default "
+             "architecture (as tcl-train --config)"),
+    cl::cat(samplerCategory));
+static cl::opt<unsigned>
+    ensemble("ensemble", cl::init(3),
+             cl::desc("Models trained per round (default 3): model 0 embeds "
+                      "the candidates, the spread of all their scores is the "
+                      "uncertainty"),
+             cl::cat(samplerCategory));
+static cl::opt<unsigned>
+    samplerEpochs("sampler-epochs", cl::init(30),
+                  cl::desc("Training epochs of each model per round "
+                           "(default 30)"),
+                  cl::cat(samplerCategory));
+static cl::opt<double> weightR(
+    "weight-representativeness", cl::init(1.0),
+    cl::desc("RDU weight of representativeness (>= 0, default 1; see "
+             "include/tcl/Sampler/Sampler.h)"),
+    cl::cat(samplerCategory));
+static cl::opt<double>
+    weightD("weight-diversity", cl::init(1.0),
+            cl::desc("RDU weight of diversity (>= 0, default 1)"),
+            cl::cat(samplerCategory));
+static cl::opt<double>
+    weightU("weight-uncertainty", cl::init(1.0),
+            cl::desc("RDU weight of uncertainty (>= 0, default 1)"),
+            cl::cat(samplerCategory));
+static cl::opt<unsigned>
+    torchThreads("torch-threads", cl::init(0),
+                 cl::desc("Threads for the sampler's training (0: all "
+                          "cores)"),
+                 cl::cat(samplerCategory));
+
+#ifdef TCL_HAVE_ACTIVE_SAMPLER
+namespace {
+/// The cost-model-driven sampler behind collectDataset's selector hook.
+class ActiveSelector : public PoolSelector {
+public:
+  explicit ActiveSelector(std::unique_ptr<ActiveSampler> sampler)
+      : sampler(std::move(sampler)) {}
+  llvm::Error addTask(llvm::StringRef key, llvm::StringRef kind,
+                      const Task &task, const SearchSpace &space,
+                      llvm::ArrayRef<Schedule> candidates) override {
+    llvm::Expected<int64_t> added =
+        sampler->addTask(key, kind, task, space, candidates);
+    return added ? llvm::Error::success() : added.takeError();
+  }
+  void observe(int64_t candidate, double latencySeconds) override {
+    sampler->observe(candidate, latencySeconds);
+  }
+  llvm::Expected<std::vector<int64_t>> chooseNext(int64_t count) override {
+    llvm::Expected<std::vector<int64_t>> picks = sampler->chooseNext(count);
+    if (picks) {
+      const ActiveRound &r = sampler->rounds().back();
+      llvm::errs() << llvm::format(
+          "tcl-dataset: sampler chose %lld programs (train %.1f s, embed "
+          "%.1f s, select %.1f s)\n",
+          static_cast<long long>(r.chosen), r.trainSeconds, r.embedSeconds,
+          r.selectSeconds);
+    }
+    return picks;
+  }
+
+private:
+  std::unique_ptr<ActiveSampler> sampler;
+};
+} // namespace
+#endif
+
 static std::atomic<bool> interrupted{false};
 
 extern "C" void onDatasetInterrupt(int) { interrupted.store(true); }
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions(category);
+  cl::HideUnrelatedOptions({&category, &samplerCategory});
   cl::ParseCommandLineOptions(
       argc, argv,
       "tcl-dataset: measure random programs of every task of some networks\n\n"
@@ -103,8 +204,15 @@ int main(int argc, char **argv) {
       "it stopped. A manifest (platform fingerprint, tasks with their\n"
       "networks and weights, record counts, TCL version) is rewritten after\n"
       "every task.\n\n"
+      "With --sampler (active learning, TCL's RDU sampler), the --programs\n"
+      "candidates of each task are a pool and only --budget of the pool is\n"
+      "measured: round 1 a random sample, then each round trains cost\n"
+      "models on the records so far and picks the next programs by\n"
+      "representativeness, diversity and uncertainty. Resumable too: pool\n"
+      "programs already in the database count towards the budget.\n\n"
       "Example: tcl-dataset examples/networks/*.mlir --programs=128 "
-      "--target=cpu,threads=2 --database=data/cpu.jsonl\n");
+      "--target=cpu,threads=2 --database=data/cpu.jsonl\n"
+      "         tcl-dataset ... --sampler=rdu --budget=0.1  (measure 10%)\n");
 
   registerTCLPasses();
   auto fail = [](const llvm::Twine &msg) {
@@ -118,6 +226,45 @@ int main(int argc, char **argv) {
     return fail(llvm::toString(std::move(err)));
   if (programs == 0)
     return fail("--programs must be positive");
+  std::unique_ptr<PoolSelector> selector;
+  if (!samplerStrategy.empty()) {
+#ifdef TCL_HAVE_ACTIVE_SAMPLER
+    llvm::Expected<SamplerStrategy> strategy =
+        parseSamplerStrategy(samplerStrategy);
+    if (!strategy)
+      return fail("--sampler: " + llvm::toString(strategy.takeError()));
+    if (llvm::Expected<int64_t> valid = budgetCount(budget, 1); !valid)
+      return fail("--budget: " + llvm::toString(valid.takeError()));
+    if (rounds < 1)
+      return fail("--rounds must be at least 1");
+    ActiveSamplerOptions samplerOptions;
+    samplerOptions.sampler.strategy = *strategy;
+    samplerOptions.sampler.seed = seed;
+    samplerOptions.sampler.weightRepresentativeness = weightR;
+    samplerOptions.sampler.weightDiversity = weightD;
+    samplerOptions.sampler.weightUncertainty = weightU;
+    samplerOptions.ensemble = ensemble;
+    samplerOptions.epochs = samplerEpochs;
+    samplerOptions.seed = seed;
+    if (*strategy != SamplerStrategy::Random) {
+      llvm::Expected<std::string> config =
+          defaultModelConfig(samplerModel, samplerConfig);
+      if (!config)
+        return fail("--sampler-model/--sampler-config: " +
+                    llvm::toString(config.takeError()));
+      samplerOptions.modelConfig = *config;
+    }
+    llvm::Expected<std::unique_ptr<ActiveSampler>> sampler =
+        ActiveSampler::create(samplerOptions);
+    if (!sampler)
+      return fail("--sampler: " + llvm::toString(sampler.takeError()));
+    setTorchThreads(static_cast<int>(torchThreads));
+    selector = std::make_unique<ActiveSelector>(std::move(*sampler));
+#else
+    return fail("--sampler needs LibTorch (the sampler's cost models); this "
+                "tcl-dataset was built without it");
+#endif
+  }
 
   mlir::DialectRegistry registry;
   registerTCLDialects(registry);
@@ -152,6 +299,9 @@ int main(int argc, char **argv) {
   options.jobs = jobs;
   options.filter = filter;
   options.interleave = interleave;
+  options.selector = selector.get();
+  options.budget = budget;
+  options.rounds = rounds;
   options.runner.threads = target->threads;
   options.runner.seed = seed;
   options.runner.warmup = 0;

@@ -91,11 +91,12 @@ static cl::opt<unsigned>
                       "gives the embeddings, the spread of all their scores "
                       "the uncertainty"),
              cl::cat(category));
-static cl::opt<std::string>
-    modelKind("model", cl::init("mamba"),
-              cl::desc("Cost model that embeds the programs: mamba, tlp or "
-                       "mlp (default: mamba, or the kind of --from)"),
-              cl::cat(category));
+static cl::opt<std::string> modelKind(
+    "model", cl::init("mlp"),
+    cl::desc("Cost model the sampler trains each round to embed and score "
+             "the programs: mlp (default; about 20x cheaper to train than "
+             "mamba), mamba or tlp (with --from: the model's kind)"),
+    cl::cat(category));
 static cl::opt<std::string> modelConfig(
     "config", cl::init(""),
     cl::desc("JSON object replacing keys of the model's default "

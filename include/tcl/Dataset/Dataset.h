@@ -15,6 +15,7 @@
 #define TCL_DATASET_DATASET_H
 
 #include "tcl/Measure/Runner.h"
+#include "tcl/Space/SearchSpace.h"
 #include "tcl/Target/Target.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -34,6 +35,25 @@ struct DatasetNetwork {
   /// Name in the manifest, e.g. "resnet50" (the file stem for tcl-dataset).
   std::string name;
   mlir::ModuleOp module;
+};
+
+/// Chooses which candidate programs to measure: active learning for
+/// tcl-dataset --sampler (tcl-dataset adapts tcl::ActiveSampler, which
+/// trains cost models; this library does not depend on them). Candidates
+/// are numbered 0, 1, ... across tasks in the order addTask() added them.
+class PoolSelector {
+public:
+  virtual ~PoolSelector() = default;
+  /// Adds the candidate pool of one task (`space` is valid during the call
+  /// only).
+  virtual llvm::Error addTask(llvm::StringRef key, llvm::StringRef kind,
+                              const Task &task, const SearchSpace &space,
+                              llvm::ArrayRef<Schedule> candidates) = 0;
+  /// Candidate `candidate` was measured: median latency in seconds, +inf
+  /// for a failure.
+  virtual void observe(int64_t candidate, double latencySeconds) = 0;
+  /// The next `count` candidates to measure, none observed yet, ascending.
+  virtual llvm::Expected<std::vector<int64_t>> chooseNext(int64_t count) = 0;
 };
 
 struct DatasetOptions {
@@ -61,6 +81,18 @@ struct DatasetOptions {
   /// workload of each network, then the second, ...), so that a partial
   /// collection already covers every network.
   bool interleave = false;
+  /// Active learning (tcl-dataset --sampler). When set, each workload's
+  /// candidate pool is the first programsPerTask programs of its seeded
+  /// sequence (those a full collection would measure), and only `budget`
+  /// of all pools together, round(budget * pool size) and at least 1, is
+  /// measured: `rounds` rounds of at most ceil(that / rounds) programs,
+  /// each chosen by `selector` after observing the earlier ones. Records
+  /// already in the database that are in a pool count towards the budget,
+  /// so an interrupted collection resumes. Null: measure every program.
+  PoolSelector *selector = nullptr;
+  /// Fraction of the pool, in (0, 1], and rounds (>= 1); with `selector`.
+  double budget = 0.1;
+  unsigned rounds = 4;
   /// Progress output (a live line on a terminal); null for none.
   llvm::raw_ostream *log = nullptr;
   /// Set (e.g. by a SIGINT handler) to stop after the current measurement.
