@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "tcl/CostModel/Evaluation.h"
 #include "tcl/CostModel/LearnedCostModel.h"
 #include "tcl/Features/SequenceFeatures.h"
 #include "tcl/Features/StatementFeatures.h"
@@ -145,34 +146,6 @@ namespace {
 int fail(const llvm::Twine &message) {
   llvm::errs() << "tcl-sample: " << message << "\n";
   return 1;
-}
-
-/// The workload keys of the tasks of a tcl-dataset manifest.
-llvm::Expected<llvm::StringSet<>> readManifestKeys(llvm::StringRef path) {
-  auto failWith = [&](const llvm::Twine &why) {
-    return llvm::createStringError("manifest '" + path + "': " + why);
-  };
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
-      llvm::MemoryBuffer::getFile(path);
-  if (!file)
-    return failWith(file.getError().message());
-  llvm::Expected<llvm::json::Value> json =
-      llvm::json::parse((*file)->getBuffer());
-  if (!json)
-    return failWith(llvm::toString(json.takeError()));
-  const llvm::json::Object *root = json->getAsObject();
-  const llvm::json::Array *tasks = root ? root->getArray("tasks") : nullptr;
-  if (!tasks)
-    return failWith("no 'tasks' array");
-  llvm::StringSet<> keys;
-  for (const llvm::json::Value &t : *tasks) {
-    const llvm::json::Object *o = t.getAsObject();
-    std::optional<llvm::StringRef> key = o ? o->getString("key") : std::nullopt;
-    if (!key)
-      return failWith("a task without 'key'");
-    keys.insert(*key);
-  }
-  return keys;
 }
 
 /// The candidates: every usable record of the platform's pooled tasks, in
@@ -330,10 +303,10 @@ int main(int argc, char **argv) {
 
   llvm::StringSet<> heldOut;
   if (!testManifest.empty()) {
-    llvm::Expected<llvm::StringSet<>> keys = readManifestKeys(testManifest);
-    if (!keys)
-      return fail(llvm::toString(keys.takeError()));
-    heldOut = std::move(*keys);
+    llvm::Expected<NetworkTasks> networks = readNetworkManifest(testManifest);
+    if (!networks)
+      return fail(llvm::toString(networks.takeError()));
+    heldOut = workloadKeys(*networks);
   }
 
   TrainingDataOptions dataOptions;

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "tcl/CostModel/Evaluation.h"
 #include "tcl/CostModel/LearnedCostModel.h"
 #include "tcl/CostModel/Ranking.h"
 #include "tcl/CostModel/XGBoostModel.h"
@@ -111,55 +112,6 @@ int fail(const llvm::Twine &message) {
 }
 
 /// Network name -> (workload key -> weight), from a tcl-dataset manifest.
-using NetworkTasks = std::map<std::string, std::map<std::string, int64_t>>;
-
-llvm::Expected<NetworkTasks> readManifest(llvm::StringRef path) {
-  auto failWith = [&](const llvm::Twine &why) {
-    return llvm::createStringError("manifest '" + path + "': " + why);
-  };
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
-      llvm::MemoryBuffer::getFile(path);
-  if (!file)
-    return failWith(file.getError().message());
-  llvm::Expected<llvm::json::Value> json =
-      llvm::json::parse((*file)->getBuffer());
-  if (!json)
-    return failWith(llvm::toString(json.takeError()));
-  const llvm::json::Object *root = json->getAsObject();
-  const llvm::json::Array *tasks = root ? root->getArray("tasks") : nullptr;
-  if (!tasks)
-    return failWith("no 'tasks' array");
-  NetworkTasks result;
-  for (const llvm::json::Value &t : *tasks) {
-    const llvm::json::Object *o = t.getAsObject();
-    std::optional<llvm::StringRef> key = o ? o->getString("key") : std::nullopt;
-    const llvm::json::Object *networks = o ? o->getObject("networks") : nullptr;
-    if (!key || !networks)
-      return failWith("a task without 'key' or 'networks'");
-    for (const auto &[name, weight] : *networks)
-      result[name.str()][key->str()] = weight.getAsInteger().value_or(1);
-  }
-  return result;
-}
-
-/// The top-k score of a random ranking: the mean of topKScore(tasks, k)
-/// over 32 draws of uniform random scores (seeded), the baseline a cost
-/// model has to beat.
-static double randomTopK(std::vector<TopKTask> tasks, int64_t k,
-                         uint64_t seed) {
-  std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
-  std::uniform_real_distribution<double> uniform(0.0, 1.0);
-  constexpr int kDraws = 32;
-  double sum = 0;
-  for (int draw = 0; draw < kDraws; ++draw) {
-    for (TopKTask &t : tasks)
-      for (double &score : t.scores)
-        score = uniform(rng);
-    sum += topKScore(tasks, k);
-  }
-  return sum / kDraws;
-}
-
 /// A trained model, the scores it gives the held-out programs, and facts
 /// for the report.
 struct Trained {
@@ -360,7 +312,7 @@ int main(int argc, char **argv) {
   NetworkTasks test;
   llvm::StringSet<> testKeys, trainOnly;
   if (!testManifest.empty()) {
-    llvm::Expected<NetworkTasks> m = readManifest(testManifest);
+    llvm::Expected<NetworkTasks> m = readNetworkManifest(testManifest);
     if (!m)
       return fail(llvm::toString(m.takeError()));
     test = std::move(*m);
@@ -369,7 +321,7 @@ int main(int argc, char **argv) {
         testKeys.insert(key);
   }
   if (!trainManifest.empty()) {
-    llvm::Expected<NetworkTasks> m = readManifest(trainManifest);
+    llvm::Expected<NetworkTasks> m = readNetworkManifest(trainManifest);
     if (!m)
       return fail(llvm::toString(m.takeError()));
     for (const auto &[network, tasks] : *m)
@@ -448,50 +400,27 @@ int main(int argc, char **argv) {
     if (result.scores.size() != eval.size())
       return fail("internal error: " + llvm::Twine(result.scores.size()) +
                   " scores for " + llvm::Twine(eval.size()) + " programs");
-    llvm::StringMap<TopKTask> byKey;
-    for (size_t i = 0; i < eval.size(); ++i) {
-      TopKTask &t = byKey[eval.groupKeys[eval.groups[i]]];
-      t.latencies.push_back(eval.latencies[i]);
-      t.scores.push_back(result.scores[i]);
-    }
+    llvm::Expected<std::vector<NetworkScore>> scored =
+        scoreNetworks(eval, result.scores, test, seed);
+    if (!scored)
+      return fail(llvm::toString(scored.takeError()));
     llvm::outs() << llvm::format("%-28s %6s %8s %8s %9s %11s %11s\n",
                                  "network", "tasks", "top-1", "top-5",
                                  "pairwise", "random-top1", "random-top5");
     double sum1 = 0, sum5 = 0, sumPairs = 0, sumRandom1 = 0, sumRandom5 = 0;
-    unsigned networks = 0;
-    for (const auto &[network, tasks] : test) {
-      std::vector<TopKTask> weighted;
-      for (const auto &[key, weight] : tasks) {
-        auto it = byKey.find(key);
-        if (it == byKey.end())
-          continue;
-        TopKTask t = it->second;
-        t.weight = static_cast<double>(weight);
-        weighted.push_back(std::move(t));
-      }
-      if (weighted.empty())
-        continue;
-      double top1 = topKScore(weighted, 1), top5 = topKScore(weighted, 5);
-      double pairs = pairwiseAccuracy(weighted);
-      double random1 = randomTopK(weighted, 1, seed),
-             random5 = randomTopK(weighted, 5, seed);
+    const size_t networks = scored->size();
+    for (const NetworkScore &n : *scored) {
       llvm::outs() << llvm::format(
-          "%-28s %6zu %8.4f %8.4f %9.4f %11.4f %11.4f\n", network.c_str(),
-          weighted.size(), top1, top5, pairs, random1, random5);
-      scoresJSON[network] = llvm::json::Object{
-          {"tasks", static_cast<int64_t>(weighted.size())},
-          {"top1", top1},
-          {"top5", top5},
-          {"pairwise", pairs},
-          {"random_top1", random1},
-          {"random_top5", random5}};
-      sum1 += top1;
-      sum5 += top5;
-      sumPairs += pairs;
-      sumRandom1 += random1;
-      sumRandom5 += random5;
-      ++networks;
+          "%-28s %6lld %8.4f %8.4f %9.4f %11.4f %11.4f\n", n.network.c_str(),
+          static_cast<long long>(n.tasks), n.top1, n.top5, n.pairwise,
+          n.randomTop1, n.randomTop5);
+      sum1 += n.top1;
+      sum5 += n.top5;
+      sumPairs += n.pairwise;
+      sumRandom1 += n.randomTop1;
+      sumRandom5 += n.randomTop5;
     }
+    scoresJSON = toJSON(*scored);
     if (networks)
       llvm::outs() << llvm::format(
           "%-28s %6s %8.4f %8.4f %9.4f %11.4f %11.4f\n", "mean", "",

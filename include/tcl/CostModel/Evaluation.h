@@ -1,0 +1,65 @@
+//===- Evaluation.h - Cost-model scores on held-out networks ----*- C++ -*-===//
+//
+// What tcl-train, tcl-sample and tcl-distill share to evaluate a cost model
+// on held-out networks: the networks and task weights of a tcl-dataset
+// manifest, and TenSet's top-1 / top-5 score (Ranking.h) per network, with
+// pairwise accuracy and the scores of a random ranking as the baseline.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TCL_COSTMODEL_EVALUATION_H
+#define TCL_COSTMODEL_EVALUATION_H
+
+#include "tcl/CostModel/TrainingData.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tcl {
+
+/// Network name -> workload key -> how often the workload runs per
+/// execution of the network (its task weight).
+using NetworkTasks = std::map<std::string, std::map<std::string, int64_t>>;
+
+/// Reads the "tasks" of a tcl-dataset manifest (each with "key" and
+/// "networks"). Errors name the file and what is missing or malformed.
+llvm::Expected<NetworkTasks> readNetworkManifest(llvm::StringRef path);
+
+/// Every workload key of `networks`.
+llvm::StringSet<> workloadKeys(const NetworkTasks &networks);
+
+/// The scores of one network.
+struct NetworkScore {
+  std::string network;
+  /// Tasks of the network with programs in the evaluated data.
+  int64_t tasks = 0;
+  double top1 = 0, top5 = 0, pairwise = 0;
+  /// topKScore of uniform random scores, mean of 32 seeded draws.
+  double randomTop1 = 0, randomTop5 = 0;
+};
+
+/// Scores per network of `networks` (in name order; networks without any
+/// program in `data` are left out): TenSet's top-k with the manifest's
+/// task weights, the true latencies from data.latencies and `scores`
+/// (one per program of `data`, higher = predicted faster). `seed` seeds the
+/// random ranking. Errors when scores and data differ in size.
+llvm::Expected<std::vector<NetworkScore>>
+scoreNetworks(const TrainingData &data, llvm::ArrayRef<float> scores,
+              const NetworkTasks &networks, uint64_t seed = 0);
+
+/// {network: {tasks, top1, top5, pairwise, random_top1, random_top5}}.
+llvm::json::Object toJSON(llvm::ArrayRef<NetworkScore> scores);
+
+/// Mean top-1 over the networks (NaN when there are none).
+double meanTop1(llvm::ArrayRef<NetworkScore> scores);
+
+} // namespace tcl
+
+#endif // TCL_COSTMODEL_EVALUATION_H

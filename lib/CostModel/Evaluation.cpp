@@ -1,0 +1,128 @@
+//===- Evaluation.cpp - Cost-model scores on held-out networks ------------===//
+
+#include "tcl/CostModel/Evaluation.h"
+
+#include "tcl/CostModel/Ranking.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+using namespace tcl;
+
+llvm::Expected<NetworkTasks> tcl::readNetworkManifest(llvm::StringRef path) {
+  auto failWith = [&](const llvm::Twine &why) {
+    return llvm::createStringError("manifest '" + path + "': " + why);
+  };
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
+      llvm::MemoryBuffer::getFile(path);
+  if (!file)
+    return failWith(file.getError().message());
+  llvm::Expected<llvm::json::Value> json =
+      llvm::json::parse((*file)->getBuffer());
+  if (!json)
+    return failWith(llvm::toString(json.takeError()));
+  const llvm::json::Object *root = json->getAsObject();
+  const llvm::json::Array *tasks = root ? root->getArray("tasks") : nullptr;
+  if (!tasks)
+    return failWith("no 'tasks' array");
+  NetworkTasks result;
+  for (const llvm::json::Value &t : *tasks) {
+    const llvm::json::Object *o = t.getAsObject();
+    std::optional<llvm::StringRef> key = o ? o->getString("key") : std::nullopt;
+    const llvm::json::Object *networks = o ? o->getObject("networks") : nullptr;
+    if (!key || !networks)
+      return failWith("a task without 'key' or 'networks'");
+    for (const auto &[name, weight] : *networks)
+      result[name.str()][key->str()] = weight.getAsInteger().value_or(1);
+  }
+  return result;
+}
+
+llvm::StringSet<> tcl::workloadKeys(const NetworkTasks &networks) {
+  llvm::StringSet<> keys;
+  for (const auto &[network, tasks] : networks)
+    for (const auto &[key, weight] : tasks)
+      keys.insert(key);
+  return keys;
+}
+
+namespace {
+/// The mean of topKScore(tasks, k) over 32 draws of uniform random scores.
+double randomTopK(std::vector<TopKTask> tasks, int64_t k, uint64_t seed) {
+  std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  constexpr int kDraws = 32;
+  double sum = 0;
+  for (int draw = 0; draw < kDraws; ++draw) {
+    for (TopKTask &t : tasks)
+      for (double &score : t.scores)
+        score = uniform(rng);
+    sum += topKScore(tasks, k);
+  }
+  return sum / kDraws;
+}
+} // namespace
+
+llvm::Expected<std::vector<NetworkScore>>
+tcl::scoreNetworks(const TrainingData &data, llvm::ArrayRef<float> scores,
+                   const NetworkTasks &networks, uint64_t seed) {
+  if (scores.size() != data.size())
+    return llvm::createStringError(
+        "internal error: " + llvm::Twine(scores.size()) + " scores for " +
+        llvm::Twine(data.size()) + " programs");
+  llvm::StringMap<TopKTask> byKey;
+  for (size_t i = 0; i < data.size(); ++i) {
+    TopKTask &t = byKey[data.groupKeys[data.groups[i]]];
+    t.latencies.push_back(data.latencies[i]);
+    t.scores.push_back(scores[i]);
+  }
+  std::vector<NetworkScore> out;
+  for (const auto &[network, tasks] : networks) {
+    std::vector<TopKTask> weighted;
+    for (const auto &[key, weight] : tasks) {
+      auto it = byKey.find(key);
+      if (it == byKey.end())
+        continue;
+      TopKTask t = it->second;
+      t.weight = static_cast<double>(weight);
+      weighted.push_back(std::move(t));
+    }
+    if (weighted.empty())
+      continue;
+    NetworkScore s;
+    s.network = network;
+    s.tasks = static_cast<int64_t>(weighted.size());
+    s.top1 = topKScore(weighted, 1);
+    s.top5 = topKScore(weighted, 5);
+    s.pairwise = pairwiseAccuracy(weighted);
+    s.randomTop1 = randomTopK(weighted, 1, seed);
+    s.randomTop5 = randomTopK(weighted, 5, seed);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+llvm::json::Object tcl::toJSON(llvm::ArrayRef<NetworkScore> scores) {
+  llvm::json::Object out;
+  for (const NetworkScore &s : scores)
+    out[s.network] = llvm::json::Object{{"tasks", s.tasks},
+                                        {"top1", s.top1},
+                                        {"top5", s.top5},
+                                        {"pairwise", s.pairwise},
+                                        {"random_top1", s.randomTop1},
+                                        {"random_top5", s.randomTop5}};
+  return out;
+}
+
+double tcl::meanTop1(llvm::ArrayRef<NetworkScore> scores) {
+  if (scores.empty())
+    return std::numeric_limits<double>::quiet_NaN();
+  double sum = 0;
+  for (const NetworkScore &s : scores)
+    sum += s.top1;
+  return sum / static_cast<double>(scores.size());
+}
