@@ -17,7 +17,7 @@ llvm_config.with_system_environment(["HOME", "TMPDIR"])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.use_default_substitutions()
 llvm_config.add_tool_substitutions(
-    ["tcl-opt", "tcl-run", "tcl-tune", "tcl-dataset", "tcl-train", "tcl-sample"], [config.tcl_tools_dir, config.llvm_tools_dir])
+    ["tcl-opt", "tcl-run", "tcl-tune", "tcl-dataset", "tcl-train", "tcl-sample", "tcl-distill"], [config.tcl_tools_dir, config.llvm_tools_dir])
 llvm_config.add_tool_substitutions(["mlir-opt"], [config.llvm_tools_dir])
 
 # %python runs /usr/bin/python3 (Debian's, with python3-onnx/-torch) on the

@@ -88,7 +88,8 @@ std::unique_ptr<CostModel> tcl::createRandomCostModel(uint64_t seed) {
 }
 
 llvm::Expected<std::unique_ptr<CostModel>>
-tcl::createCostModel(llvm::StringRef spec, uint64_t seed) {
+tcl::createCostModel(llvm::StringRef spec, uint64_t seed,
+                     llvm::StringRef platformId) {
   if (spec == "random")
     return createRandomCostModel(seed);
   if (spec == "xgb")
@@ -105,7 +106,8 @@ tcl::createCostModel(llvm::StringRef spec, uint64_t seed) {
   llvm::StringRef kind = spec.split(':').first;
   if (kind == "mamba" || kind == "tlp" || kind == "mlp") {
 #ifdef TCL_HAVE_TORCH
-    return createLearnedCostModel(kind, spec.split(':').second, seed);
+    return createLearnedCostModel(kind, spec.split(':').second, seed,
+                                  platformId);
 #else
     return llvm::createStringError("cost model '" + kind +
                                    "' needs LibTorch, which this build of "

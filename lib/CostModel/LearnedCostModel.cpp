@@ -47,6 +47,34 @@ RankingData viewRankingData(const TrainingData &data) {
 }
 } // namespace
 
+RankingData tcl::withPlatformSlot(const RankingData &data, int64_t slot) {
+  RankingData out = data;
+  const int64_t n = data.workload.size(0);
+  torch::Tensor onehot = torch::zeros({n, kPlatformSlots}, torch::kFloat32);
+  if (n > 0)
+    onehot.select(1, slot).fill_(1.0f);
+  out.workload = torch::cat({data.workload, onehot}, 1);
+  return out;
+}
+
+llvm::Expected<int64_t> tcl::findPlatformSlot(const ModelSidecar &sidecar,
+                                              llvm::StringRef platformId,
+                                              llvm::StringRef path) {
+  if (sidecar.platforms.empty())
+    return llvm::createStringError("'" + path +
+                                   "' is not a continual model (no "
+                                   "'platforms' in its sidecar)");
+  for (auto [slot, id] : llvm::enumerate(sidecar.platforms))
+    if (id == platformId)
+      return static_cast<int64_t>(slot);
+  std::string known;
+  for (const std::string &id : sidecar.platforms)
+    known += (known.empty() ? "'" : ", '") + id + "'";
+  return llvm::createStringError("'" + path + "' has no part for platform '" +
+                                 platformId + "'; it was trained for " +
+                                 known);
+}
+
 RankingData tcl::toRankingData(const TrainingData &data) {
   RankingData view = viewRankingData(data);
   RankingData r;
@@ -147,6 +175,8 @@ llvm::Error tcl::saveModelWithSidecar(RankingModel &model,
       {"platform", sidecar.platform},
       {"trained", llvm::json::Object(sidecar.trained)},
   };
+  if (!sidecar.platforms.empty())
+    root["platforms"] = llvm::json::Array(sidecar.platforms);
   std::string sidecarPath = (path + ".json").str();
   std::error_code ec;
   llvm::raw_fd_ostream os(sidecarPath, ec, llvm::sys::fs::OF_Text);
@@ -193,6 +223,15 @@ llvm::Expected<ModelSidecar> tcl::readSidecar(llvm::StringRef path) {
     s.platform = platform->str();
   if (const llvm::json::Object *trained = o->getObject("trained"))
     s.trained = *trained;
+  if (const llvm::json::Array *platforms = o->getArray("platforms"))
+    for (const llvm::json::Value &p : *platforms) {
+      std::optional<llvm::StringRef> id = p.getAsString();
+      if (!id)
+        return fail("'platforms' must be an array of platform ids");
+      s.platforms.push_back(id->str());
+    }
+  if (s.platforms.size() > static_cast<size_t>(kPlatformSlots))
+    return fail("more than " + llvm::Twine(kPlatformSlots) + " platforms");
   if (s.sequenceFeatureVersion != kSequenceFeatureVersion ||
       s.statementFeatureVersion != kFeatureVersion)
     return fail("trained on feature versions sequence " +
@@ -214,13 +253,21 @@ struct TaskFeatures {
 
 class LearnedCostModel : public CostModel {
 public:
+  /// `slot`: the platform slot of a continual model, -1 for others.
   LearnedCostModel(std::string kind, std::shared_ptr<RankingModel> model,
-                   unsigned maxLength)
-      : kind(std::move(kind)), model(std::move(model)), maxLength(maxLength) {
+                   unsigned maxLength, int64_t slot = -1,
+                   std::vector<std::string> platforms = {})
+      : kind(std::move(kind)), model(std::move(model)), maxLength(maxLength),
+        slot(slot), platforms(std::move(platforms)) {
     history.maxLength = maxLength;
+    name = this->kind;
+    if (slot >= 0)
+      name += " (continual; part " + std::to_string(slot + 1) + " of " +
+              std::to_string(this->platforms.size()) + ", for " +
+              this->platforms[slot] + ")";
   }
 
-  llvm::StringRef getName() const override { return kind; }
+  llvm::StringRef getName() const override { return name; }
 
   std::vector<double> predict(const TaskContext &task,
                               llvm::ArrayRef<Schedule> candidates) override {
@@ -233,7 +280,8 @@ public:
     for (const Schedule &s : candidates)
       appendProgram(batch, *f->sequence, *f->statements, s, 0, 0, 0);
     std::string error;
-    torch::Tensor out = tcl::predict(*model, toRankingData(batch), 1024, &error);
+    torch::Tensor out =
+        tcl::predict(*model, forModel(toRankingData(batch)), 1024, &error);
     if (!out.defined())
       return scores;
     auto accessor = out.accessor<float, 1>();
@@ -255,7 +303,8 @@ public:
     TrainOptions options;
     options.epochs = 1;
     options.seed = updates++;
-    train(*model, fineTuningSample(schedules.size(), options.seed), options);
+    train(*model, forModel(fineTuningSample(schedules.size(), options.seed)),
+          options);
   }
 
   llvm::Error save(llvm::StringRef path) const override {
@@ -265,6 +314,9 @@ public:
     s.sequenceFeatureVersion = kSequenceFeatureVersion;
     s.statementFeatureVersion = kFeatureVersion;
     s.maxLength = maxLength;
+    s.platforms = platforms;
+    if (slot >= 0)
+      s.platform = platforms[slot];
     return saveModelWithSidecar(*model, path, s);
   }
 
@@ -281,6 +333,11 @@ public:
   }
 
 private:
+  /// The model's input: with the platform slot for a continual model.
+  RankingData forModel(RankingData data) const {
+    return slot >= 0 ? withPlatformSlot(data, slot) : data;
+  }
+
   TaskFeatures *featuresOf(const TaskContext &task) {
     std::string key = task.space->getWorkloadKey().str();
     auto it = features.find(key);
@@ -357,9 +414,11 @@ private:
       s -= static_cast<int64_t>(drop);
   }
 
-  std::string kind;
+  std::string kind, name;
   std::shared_ptr<RankingModel> model;
   unsigned maxLength;
+  int64_t slot;
+  std::vector<std::string> platforms;
   llvm::StringMap<TaskFeatures> features;
   TrainingData history;
   uint64_t updates = 0;
@@ -368,7 +427,7 @@ private:
 
 llvm::Expected<std::unique_ptr<CostModel>>
 tcl::createLearnedCostModel(llvm::StringRef kind, llvm::StringRef path,
-                            uint64_t seed) {
+                            uint64_t seed, llvm::StringRef platformId) {
   if (path.empty()) {
     llvm::Expected<std::string> config = defaultModelConfig(kind);
     if (!config)
@@ -389,6 +448,15 @@ tcl::createLearnedCostModel(llvm::StringRef kind, llvm::StringRef path,
   if (!loaded)
     return llvm::createStringError("cannot load '" + path +
                                    "': " + loaded.error);
+  int64_t slot = -1;
+  if (!sidecar->platforms.empty()) {
+    llvm::Expected<int64_t> found =
+        findPlatformSlot(*sidecar, platformId, path);
+    if (!found)
+      return found.takeError();
+    slot = *found;
+  }
   return std::make_unique<LearnedCostModel>(kind.str(), loaded.model,
-                                            sidecar->maxLength);
+                                            sidecar->maxLength, slot,
+                                            sidecar->platforms);
 }

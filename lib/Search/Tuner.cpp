@@ -67,8 +67,8 @@ tcl::tuneModule(mlir::ModuleOp module, const TuneOptions &options) {
     return llvm::createStringError("trials must be at least 1");
   if (options.databasePath.empty())
     return llvm::createStringError("no database file given");
-  llvm::Expected<std::unique_ptr<CostModel>> model =
-      createCostModel(options.costModel, options.seed);
+  llvm::Expected<std::unique_ptr<CostModel>> model = createCostModel(
+      options.costModel, options.seed, Platform::host(options.target).id());
   if (!model)
     return model.takeError();
   llvm::SmallVector<Task> tasks = findTasks(module);

@@ -60,19 +60,23 @@ std::unique_ptr<CostModel> createRandomCostModel(uint64_t seed);
 
 /// A LibTorch cost model of `kind` ("mamba", "tlp", "mlp"): loaded from
 /// `path` and its sidecar when `path` is not empty, else freshly initialized
-/// from `seed`. Defined only in builds with LibTorch (see
-/// LearnedCostModel.h).
+/// from `seed`. A continual model (tcl-distill) predicts with its part for
+/// `platformId` (tcl::Platform::id() of the tuning target) and fails, naming
+/// the platforms it has, when it has none for it. Defined only in builds
+/// with LibTorch (see LearnedCostModel.h).
 llvm::Expected<std::unique_ptr<CostModel>>
 createLearnedCostModel(llvm::StringRef kind, llvm::StringRef path,
-                       uint64_t seed);
+                       uint64_t seed, llvm::StringRef platformId = "");
 
 /// Creates a model from a spec: `random`, `xgb`, `xgb:<path>` (load a saved
 /// model), or a LibTorch model `mamba`, `tlp`, `mlp` (freshly initialized)
 /// or `mamba:<path>`, `tlp:<path>`, `mlp:<path>` (pretrained, see
 /// LearnedCostModel.h). Fails with a message listing the known models, or
-/// naming the file and the problem.
+/// naming the file and the problem. `platformId` selects the part of a
+/// continual model (createLearnedCostModel).
 llvm::Expected<std::unique_ptr<CostModel>>
-createCostModel(llvm::StringRef spec, uint64_t seed);
+createCostModel(llvm::StringRef spec, uint64_t seed,
+                llvm::StringRef platformId = "");
 
 } // namespace tcl
 

@@ -49,11 +49,33 @@ struct ModelSidecar {
   unsigned sequenceFeatureVersion = 0;
   unsigned statementFeatureVersion = 0;
   unsigned maxLength = 64;
-  /// Platform id of the training records.
+  /// Platform id of the training records (of the last stage, for a
+  /// continual model).
   std::string platform;
+  /// Continual models only (tcl-distill): the platform id of each used
+  /// platform slot, slot 0 first; empty for a single-platform model.
+  std::vector<std::string> platforms;
   /// Free-form training facts (data sizes, epochs, scores).
   llvm::json::Object trained;
 };
+
+/// Continual models (tcl-distill, Distill.h) read the platform as a one-hot
+/// over this many slots appended to the workload embedding, which is then
+/// kNumTaskFeatures + kPlatformSlots wide: the parameter count does not
+/// depend on how many platforms a model has learned (at most this many).
+constexpr int64_t kPlatformSlots = 8;
+
+/// `data` with the one-hot of `slot` (in [0, kPlatformSlots)) appended to
+/// every program's workload features: workload [N, W] -> [N, W +
+/// kPlatformSlots]. The other fields are shared, not copied.
+RankingData withPlatformSlot(const RankingData &data, int64_t slot);
+
+/// The slot of `platformId` in a continual model's sidecar. Errors name the
+/// model (`path`) and list the platforms it has, or say that it is not a
+/// continual model.
+llvm::Expected<int64_t> findPlatformSlot(const ModelSidecar &sidecar,
+                                         llvm::StringRef platformId,
+                                         llvm::StringRef path);
 
 /// Writes `model` to `path` and its sidecar to `path.json`.
 llvm::Error saveModelWithSidecar(RankingModel &model, llvm::StringRef path,
@@ -63,9 +85,10 @@ llvm::Error saveModelWithSidecar(RankingModel &model, llvm::StringRef path,
 llvm::Expected<ModelSidecar> readSidecar(llvm::StringRef path);
 
 // The tcl::CostModel itself: tcl::createLearnedCostModel (CostModel.h).
-// predict() scores candidates with the network; update() appends the
-// measurements to a history of at most 4096 programs and trains two epochs
-// of LambdaRank on it.
+// predict() scores candidates with the network (a continual model with the
+// slot of the tuning platform); update() appends the measurements to a
+// history of at most 4096 programs and trains one epoch of LambdaRank on
+// the newest ones plus a replayed sample, at most 512 programs.
 
 } // namespace tcl
 

@@ -119,6 +119,13 @@ struct MambaConfig {
   int64_t layers = 2;
   /// Hidden width of the per-position head MLP.
   int64_t headHidden = 64;
+  /// Continual models (Distill.h): the last platformSlots workload features
+  /// are a platform one-hot that also scales and shifts the final hidden
+  /// state, h * (1 + gamma(p)) + beta(p), with (gamma, beta) a linear map of
+  /// the one-hot initialised to 0 (FiLM, Perez et al., AAAI 2018), so that
+  /// platforms can rank differently. 0: none (the key is then left out of
+  /// toJSON(), as in models saved before it existed).
+  int64_t platformSlots = 0;
 
   /// Rank of the delta projection, ceil(dModel / 16) as in Mamba.
   int64_t dtRank() const { return (dModel + 15) / 16; }
@@ -215,6 +222,8 @@ private:
 
   MambaConfig config;
   torch::nn::Linear inputProj{nullptr}, head1{nullptr}, head2{nullptr};
+  /// The platform FiLM (MambaConfig::platformSlots > 0).
+  torch::nn::Linear film{nullptr};
   std::vector<std::shared_ptr<MambaBlock>> blocks;
   std::shared_ptr<RMSNorm> finalNorm;
 };

@@ -194,14 +194,17 @@ void checkMask(const torch::Tensor &tokens, const torch::Tensor &mask) {
 } // namespace
 
 std::string MambaConfig::toJSON() const {
-  return writeConfig("mamba", {{"token_dim", tokenDim},
-                               {"workload_dim", workloadDim},
-                               {"d_model", dModel},
-                               {"d_state", dState},
-                               {"d_conv", dConv},
-                               {"expand", expand},
-                               {"layers", layers},
-                               {"head_hidden", headHidden}});
+  std::vector<ConstIntField> fields{{"token_dim", tokenDim},
+                                    {"workload_dim", workloadDim},
+                                    {"d_model", dModel},
+                                    {"d_state", dState},
+                                    {"d_conv", dConv},
+                                    {"expand", expand},
+                                    {"layers", layers},
+                                    {"head_hidden", headHidden}};
+  if (platformSlots > 0)
+    fields.push_back({"platform_slots", platformSlots});
+  return writeConfig("mamba", fields);
 }
 
 std::string MambaConfig::fromJSON(const std::string &text) {
@@ -213,18 +216,23 @@ std::string MambaConfig::fromJSON(const std::string &text) {
                      {"d_conv", &dConv},
                      {"expand", &expand},
                      {"layers", &layers},
+                     {"platform_slots", &platformSlots},
                      {"head_hidden", &headHidden}});
 }
 
 std::string MambaConfig::validate() const {
-  return checkAtLeast("mamba", {{{"token_dim", tokenDim}, 1},
+  std::string error = checkAtLeast("mamba", {{{"token_dim", tokenDim}, 1},
                                 {{"workload_dim", workloadDim}, 0},
                                 {{"d_model", dModel}, 1},
                                 {{"d_state", dState}, 1},
                                 {{"d_conv", dConv}, 1},
                                 {{"expand", expand}, 1},
                                 {{"layers", layers}, 0},
-                                {{"head_hidden", headHidden}, 1}});
+                                {{"head_hidden", headHidden}, 1},
+                                {{"platform_slots", platformSlots}, 0}});
+  if (error.empty() && platformSlots > workloadDim)
+    return "mamba: platform_slots exceeds workload_dim";
+  return error;
 }
 
 std::string TLPConfig::toJSON() const {
@@ -1231,6 +1239,13 @@ MambaCostModel::MambaCostModel(const MambaConfig &config) : config(config) {
   head1 = register_module("head1",
                           torch::nn::Linear(config.dModel, config.headHidden));
   head2 = register_module("head2", torch::nn::Linear(config.headHidden, 1));
+  if (config.platformSlots > 0) {
+    film = register_module(
+        "film", torch::nn::Linear(config.platformSlots, 2 * config.dModel));
+    torch::NoGradGuard noGrad;
+    film->weight.zero_();
+    film->bias.zero_();
+  }
 }
 
 torch::Tensor MambaCostModel::forward(const torch::Tensor &tokens,
@@ -1307,6 +1322,14 @@ torch::Tensor MambaCostModel::forwardSlice(const torch::Tensor &tokens,
   for (auto &block : blocks)
     h = block->forward(h, maskUsed);
   h = finalNorm->forward(h);
+  if (film) {
+    torch::Tensor gb =
+        film(workload.narrow(1, config.workloadDim - config.platformSlots,
+                             config.platformSlots))
+            .unsqueeze(1);
+    h = h * (1 + gb.narrow(2, 0, config.dModel)) +
+        gb.narrow(2, config.dModel, config.dModel);
+  }
   if (output == Output::Embedding)
     return (h * m).sum(1) / maskUsed.sum(1, /*keepdim=*/true).clamp_min(1);
   torch::Tensor perPosition = head2(F::silu(head1(h))).squeeze(-1);

@@ -1,0 +1,231 @@
+//===- DistillTest.cpp - Continual knowledge distillation -----------------===//
+
+#include "tcl/CostModel/CostModel.h"
+#include "tcl/CostModel/Ranking.h"
+#include "tcl/Distill/Distill.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <random>
+
+using namespace tcl;
+
+namespace {
+constexpr int64_t kLength = 6;
+constexpr const char *kTiny = R"({"d_model":16,"d_state":4,"layers":1,"head_hidden":16})";
+
+/// `groups` tasks of `perGroup` programs with random sequence features.
+/// A platform's landscape is a direction w: a program's throughput is
+/// exp(w . mean of its tokens), normalized per task.
+RankingData synthetic(int64_t groups, int64_t perGroup, const torch::Tensor &w,
+                      uint64_t seed) {
+  torch::manual_seed(seed);
+  const int64_t n = groups * perGroup;
+  RankingData d;
+  d.tokens = torch::randn({n, kLength, kNumTokenFeatures});
+  d.mask = torch::ones({n, kLength});
+  d.workload = torch::randn({groups, kNumTaskFeatures})
+                   .repeat_interleave(perGroup, 0);
+  d.groups = torch::arange(groups, torch::kInt64).repeat_interleave(perGroup);
+  torch::Tensor logits = d.tokens.mean(1).matmul(w);
+  torch::Tensor throughput = torch::exp(logits.view({groups, perGroup}));
+  d.labels = (throughput / std::get<0>(throughput.max(1, true))).view({n});
+  return d;
+}
+
+/// Pairwise accuracy of `model` at `slot` on `data`.
+double pairwise(RankingModel &model, const RankingData &data, int64_t slot) {
+  torch::Tensor scores = tcl::predict(model, withPlatformSlot(data, slot));
+  auto toDoubles = [](const torch::Tensor &t) {
+    torch::Tensor c = t.to(torch::kFloat64).contiguous();
+    return std::vector<double>(c.data_ptr<double>(),
+                               c.data_ptr<double>() + c.numel());
+  };
+  torch::Tensor g = data.groups.contiguous();
+  std::vector<int64_t> groups(g.data_ptr<int64_t>(),
+                              g.data_ptr<int64_t>() + g.numel());
+  return pairwiseAccuracy(
+      tasksFromLabels(groups, toDoubles(data.labels), toDoubles(scores)));
+}
+
+class DistillTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    setTorchThreads(1);
+    llvm::Expected<std::string> c = continualModelConfig("mamba", kTiny);
+    ASSERT_TRUE(static_cast<bool>(c)) << llvm::toString(c.takeError());
+    config = *c;
+    torch::manual_seed(1);
+    w1 = torch::randn({kNumTokenFeatures});
+    w2 = torch::randn({kNumTokenFeatures});
+    w3 = torch::randn({kNumTokenFeatures});
+  }
+
+  DistillOptions optionsFor(DistillMethod method, int64_t epochs) {
+    DistillOptions o;
+    o.method = method;
+    o.kind = "mamba";
+    o.config = config;
+    o.maxLength = kLength;
+    o.train.epochs = epochs;
+    o.train.learningRate = 3e-3;
+    o.train.seed = 7;
+    return o;
+  }
+
+  std::string config;
+  torch::Tensor w1, w2, w3;
+};
+
+TEST_F(DistillTest, ParameterCountConstantAcrossThreePlatforms) {
+  ContinualModel *previous = nullptr;
+  std::vector<int64_t> counts;
+  std::vector<ContinualModel> stages;
+  stages.reserve(3);
+  for (auto [id, w] : {std::pair{"P1", w1}, {"P2", w2}, {"P3", w3}}) {
+    PlatformPrograms labeled{id, synthetic(4, 8, w, counts.size())};
+    PlatformPrograms unlabeled{id, synthetic(4, 8, w, 100 + counts.size())};
+    llvm::Expected<StageResult> stage =
+        trainStage(previous, labeled, unlabeled, {},
+                   optionsFor(DistillMethod::CKD, 2));
+    ASSERT_TRUE(static_cast<bool>(stage)) << llvm::toString(stage.takeError());
+    stages.push_back(std::move(stage->model));
+    previous = &stages.back();
+    counts.push_back(previous->model->parameterCount());
+  }
+  EXPECT_EQ(counts[0], counts[1]);
+  EXPECT_EQ(counts[1], counts[2]);
+  EXPECT_EQ(stages.back().platforms,
+            (std::vector<std::string>{"P1", "P2", "P3"}));
+  EXPECT_EQ(stages.back().slotOf("P2"), 1);
+  EXPECT_EQ(stages.back().slotOf("P4"), -1);
+
+  // MTL on all three: same architecture, so the same count too.
+  std::vector<PlatformPrograms> all{{"P1", synthetic(4, 8, w1, 0)},
+                                    {"P2", synthetic(4, 8, w2, 1)},
+                                    {"P3", synthetic(4, 8, w3, 2)}};
+  llvm::Expected<StageResult> mtl = trainStage(
+      nullptr, all[2], {}, all, optionsFor(DistillMethod::MTL, 1));
+  ASSERT_TRUE(static_cast<bool>(mtl)) << llvm::toString(mtl.takeError());
+  EXPECT_EQ(mtl->model.model->parameterCount(), counts[0]);
+  EXPECT_EQ(mtl->labeledPrograms, 96);
+  EXPECT_EQ(mtl->model.platforms,
+            (std::vector<std::string>{"P1", "P2", "P3"}));
+}
+
+TEST_F(DistillTest, DistillationLossZeroWhenStudentEqualsTeacher) {
+  torch::Tensor groups = torch::tensor({0, 0, 0, 1, 1, 2}, torch::kInt64);
+  torch::Tensor teacher = torch::tensor({0.5f, -1.0f, 2.0f, 0.0f, 3.0f, 1.0f});
+  EXPECT_NEAR(distillationLoss(teacher, teacher, groups, 1.0).item<double>(),
+              0.0, 1e-7);
+  // A shift per task changes nothing: the ranking distribution is the same.
+  torch::Tensor shifted =
+      teacher + torch::tensor({4.0f, 4.0f, 4.0f, -2.0f, -2.0f, 9.0f});
+  EXPECT_NEAR(distillationLoss(shifted, teacher, groups, 2.0).item<double>(),
+              0.0, 1e-6);
+  // Reversed order within task 0 costs something, and it has a gradient.
+  torch::Tensor student =
+      torch::tensor({2.0f, -1.0f, 0.5f, 0.0f, 3.0f, 1.0f}).requires_grad_();
+  torch::Tensor loss = distillationLoss(student, teacher, groups, 1.0);
+  EXPECT_GT(loss.item<double>(), 0.1);
+  loss.backward();
+  EXPECT_GT(student.grad().abs().sum().item<double>(), 0.0);
+  // Hand-computed for one task of two: p = softmax(0, 1), q = softmax(1, 0):
+  // KL = (p1 - p0) * 1 ... = sum p (log p - log q) = (2 p1 - 1) * 1.
+  torch::Tensor two = torch::tensor({0, 0}, torch::kInt64);
+  double p1 = 1.0 / (1.0 + std::exp(-1.0));
+  EXPECT_NEAR(distillationLoss(torch::tensor({1.0f, 0.0f}),
+                               torch::tensor({0.0f, 1.0f}), two, 1.0)
+                  .item<double>(),
+              2 * p1 - 1, 1e-6);
+}
+
+TEST_F(DistillTest, UnknownPlatformFailsClearly) {
+  llvm::Expected<StageResult> stage =
+      trainStage(nullptr, {"P1", synthetic(3, 6, w1, 0)}, {}, {},
+                 optionsFor(DistillMethod::Scratch, 1));
+  ASSERT_TRUE(static_cast<bool>(stage)) << llvm::toString(stage.takeError());
+  llvm::SmallString<128> dir;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("tcl-distill", dir));
+  std::string path = (dir + "/m.pt").str();
+  ASSERT_FALSE(static_cast<bool>(saveContinualModel(stage->model, path)));
+
+  llvm::Expected<std::unique_ptr<CostModel>> ok =
+      createCostModel("mamba:" + path, 0, "P1");
+  ASSERT_TRUE(static_cast<bool>(ok)) << llvm::toString(ok.takeError());
+  EXPECT_NE((*ok)->getName().find("for P1"), llvm::StringRef::npos);
+
+  llvm::Expected<std::unique_ptr<CostModel>> bad =
+      createCostModel("mamba:" + path, 0, "cpu:sse4.2,threads=1@Other");
+  ASSERT_FALSE(static_cast<bool>(bad));
+  std::string message = llvm::toString(bad.takeError());
+  EXPECT_NE(message.find("has no part for platform "
+                         "'cpu:sse4.2,threads=1@Other'; it was trained for "
+                         "'P1'"),
+            std::string::npos)
+      << message;
+
+  llvm::Expected<ContinualModel> loaded = loadContinualModel(path);
+  ASSERT_TRUE(static_cast<bool>(loaded)) << llvm::toString(loaded.takeError());
+  EXPECT_EQ(loaded->platforms, std::vector<std::string>{"P1"});
+  llvm::sys::fs::remove_directories(dir);
+}
+
+TEST_F(DistillTest, DistillationReducesForgettingVersusFineTuning) {
+  // Platform 1, then platform 2 with an unrelated landscape; platform 1 is
+  // scored on programs neither stage saw.
+  RankingData p1 = synthetic(12, 16, w1, 1), p1Test = synthetic(12, 16, w1, 2);
+  llvm::Expected<StageResult> first = trainStage(
+      nullptr, {"P1", p1}, {}, {}, optionsFor(DistillMethod::Scratch, 40));
+  ASSERT_TRUE(static_cast<bool>(first)) << llvm::toString(first.takeError());
+  const double before = pairwise(*first->model.model, p1Test, 0);
+  ASSERT_GT(before, 0.75) << "platform 1 not learned";
+
+  PlatformPrograms p2{"P2", synthetic(12, 16, w2, 3)};
+  PlatformPrograms p2Unlabeled{"P2", synthetic(12, 16, w2, 4)};
+  RankingData p2Test = synthetic(12, 16, w2, 5);
+  DistillOptions fine = optionsFor(DistillMethod::FineTune, 120);
+  DistillOptions ckd = optionsFor(DistillMethod::CKD, 120);
+  ckd.beta = 0; // The landscapes are unrelated: no prior from platform 1.
+  llvm::Expected<StageResult> tuned =
+      trainStage(&first->model, p2, p2Unlabeled, {}, fine);
+  llvm::Expected<StageResult> distilled =
+      trainStage(&first->model, p2, p2Unlabeled, {}, ckd);
+  ASSERT_TRUE(static_cast<bool>(tuned)) << llvm::toString(tuned.takeError());
+  ASSERT_TRUE(static_cast<bool>(distilled))
+      << llvm::toString(distilled.takeError());
+  const double forgotFine = before - pairwise(*tuned->model.model, p1Test, 0);
+  const double forgotCKD =
+      before - pairwise(*distilled->model.model, p1Test, 0);
+  EXPECT_GT(forgotFine, forgotCKD + 0.05)
+      << "fine-tuning forgot " << forgotFine << ", CKD " << forgotCKD;
+  // Both learned platform 2 (random ranking: 0.5).
+  EXPECT_GT(pairwise(*tuned->model.model, p2Test, 1), 0.6);
+  EXPECT_GT(pairwise(*distilled->model.model, p2Test, 1), 0.6);
+  // The teacher is untouched.
+  EXPECT_DOUBLE_EQ(pairwise(*first->model.model, p1Test, 0), before);
+}
+
+TEST_F(DistillTest, BadInputIsAnError) {
+  llvm::Expected<std::string> mlp = continualModelConfig("mlp");
+  ASSERT_FALSE(static_cast<bool>(mlp));
+  EXPECT_NE(llvm::toString(mlp.takeError()).find("'mlp' is not supported"),
+            std::string::npos);
+  llvm::Expected<DistillMethod> method = parseDistillMethod("ewc");
+  ASSERT_FALSE(static_cast<bool>(method));
+  EXPECT_NE(llvm::toString(method.takeError()).find("unknown method 'ewc'"),
+            std::string::npos);
+  RankingData empty = synthetic(1, 2, w1, 0);
+  empty = {};
+  llvm::Expected<StageResult> none =
+      trainStage(nullptr, {"P1", empty}, {}, {},
+                 optionsFor(DistillMethod::Scratch, 1));
+  ASSERT_FALSE(static_cast<bool>(none));
+  EXPECT_NE(llvm::toString(none.takeError()).find("no labelled programs"),
+            std::string::npos);
+}
+} // namespace

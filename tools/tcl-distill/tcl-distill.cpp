@@ -1,0 +1,388 @@
+//===- tcl-distill.cpp - Carry a cost model to a new platform -------------===//
+//
+// One stage of continual knowledge distillation (Distill.h): trains the
+// model of a new platform from its labelled sample, unlabelled programs of
+// the same tasks and the previous platform's model, then scores every
+// platform the model knows on held-out networks.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tcl/CostModel/Evaluation.h"
+#include "tcl/Distill/Distill.h"
+
+#include "llvm/ADT/Hashing.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <random>
+
+using namespace tcl;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("tcl-distill options");
+static cl::opt<std::string>
+    trainDatabase("train", cl::Required,
+                  cl::desc("Database with the new platform's labelled "
+                           "records (e.g. tcl-dataset --sampler=rdu "
+                           "--budget=0.1; for mtl, every platform's)"),
+                  cl::value_desc("file"), cl::cat(category));
+static cl::opt<std::string>
+    platform("platform", cl::Required,
+             cl::desc("Platform id of the new platform's records "
+                      "(tcl::Platform::id(), as in the records)"),
+             cl::cat(category));
+static cl::opt<std::string>
+    fromModel("from", cl::init(""),
+              cl::desc("The previous platform's model (a tcl-distill -o "
+                       "file); without it, the first platform of a sequence "
+                       "is trained from scratch"),
+              cl::value_desc("file"), cl::cat(category));
+static cl::opt<std::string> method(
+    "method", cl::init("ckd"),
+    cl::desc("ckd (LambdaRank on the sample plus distillation from --from), "
+             "finetune (--from fine-tuned on the sample), scratch (a fresh "
+             "model on the sample) or mtl (a fresh model on every "
+             "--mtl-platform's records together)"),
+    cl::cat(category));
+static cl::list<std::string> mtlPlatforms(
+    "mtl-platform",
+    cl::desc("For --method=mtl: a platform whose records in --train join the "
+             "training (repeat; --platform is always included)"),
+    cl::cat(category));
+static cl::opt<std::string> modelKind(
+    "model", cl::init("mamba"),
+    cl::desc("Kind of a fresh model: mamba or tlp (with --from: its kind)"),
+    cl::cat(category));
+static cl::opt<std::string> modelConfig(
+    "config", cl::init(""),
+    cl::desc("JSON object replacing keys of the fresh model's default "
+             "architecture, e.g. '{\"d_model\":32,\"d_state\":8}'"),
+    cl::cat(category));
+static cl::opt<unsigned>
+    unlabeledPerTask("unlabeled", cl::init(64),
+                     cl::desc("Unlabelled random programs per task for the "
+                              "distillation terms (default 64)"),
+                     cl::cat(category));
+static cl::opt<double> alpha("alpha", cl::init(1.0),
+                             cl::desc("Weight of keeping earlier platforms "
+                                      "(default 1)"),
+                             cl::cat(category));
+static cl::opt<double>
+    beta("beta", cl::init(0.5),
+         cl::desc("Weight of the previous platform's ranking as a prior for "
+                  "the new one (default 0.5)"),
+         cl::cat(category));
+static cl::opt<double> temperature("temperature", cl::init(1.0),
+                                   cl::desc("Distillation temperature"),
+                                   cl::cat(category));
+static cl::opt<unsigned> epochs("epochs", cl::init(30),
+                                cl::desc("Epochs over the labelled sample"),
+                                cl::cat(category));
+static cl::opt<double> learningRate("lr", cl::init(7e-4),
+                                    cl::desc("Adam learning rate"),
+                                    cl::cat(category));
+static cl::opt<unsigned> maxLength("max-length", cl::init(64),
+                                   cl::desc("Token sequence length of a "
+                                            "fresh model"),
+                                   cl::cat(category));
+static cl::opt<std::string> testManifest(
+    "test-manifest", cl::init(""),
+    cl::desc("Manifest (tcl-dataset) of the held-out networks: their tasks "
+             "are not trained on, and every platform of the new model is "
+             "scored on them"),
+    cl::cat(category));
+static cl::opt<std::string> evalDatabase(
+    "eval-database", cl::init(""),
+    cl::desc("Where the held-out networks' records of each platform are "
+             "(default: --train)"),
+    cl::value_desc("file"), cl::cat(category));
+static cl::opt<unsigned>
+    threads("torch-threads", cl::init(0),
+            cl::desc("Intra-op threads (0: all cores); OpenBLAS gets as many"),
+            cl::cat(category));
+static cl::opt<uint64_t> seed("seed", cl::init(0),
+                              cl::desc("Seed of the model, batches and "
+                                       "unlabelled programs"),
+                              cl::cat(category));
+static cl::opt<std::string> outputFile("o", cl::Required,
+                                       cl::desc("Save the new model here (and "
+                                                "its sidecar as <file>.json)"),
+                                       cl::value_desc("file"),
+                                       cl::cat(category));
+static cl::opt<std::string> jsonFile("json", cl::init(""),
+                                     cl::desc("Write the results as JSON"),
+                                     cl::value_desc("file"), cl::cat(category));
+
+namespace {
+int fail(const llvm::Twine &message) {
+  llvm::errs() << "tcl-distill: " << message << "\n";
+  return 1;
+}
+
+/// The labelled records of `platformId` outside `heldOut`, and, when
+/// `unlabeled` is set, `perTask` seeded random programs of each of their
+/// tasks (labels 0).
+llvm::Expected<TrainingData> loadPlatform(const Database &db,
+                                          llvm::StringRef platformId,
+                                          unsigned length,
+                                          const llvm::StringSet<> &heldOut,
+                                          TrainingData *unlabeled,
+                                          unsigned perTask) {
+  TrainingDataOptions options;
+  options.platform = platformId.str();
+  options.maxLength = length;
+  TrainingData data;
+  data.maxLength = length;
+  if (unlabeled)
+    unlabeled->maxLength = length;
+  llvm::Error err = forEachTask(db, options, [&](const TaskRecords &task) {
+    if (heldOut.contains(task.workload->key))
+      return llvm::Error::success();
+    int64_t group = static_cast<int64_t>(data.groupKeys.size());
+    data.groupKeys.push_back(task.workload->key);
+    data.groupKinds.push_back(task.workload->kind);
+    for (size_t i = 0; i < task.schedules.size(); ++i)
+      appendProgram(data, *task.sequence, *task.statements, task.schedules[i],
+                    group, task.labels[i], task.latencies[i]);
+    if (unlabeled) {
+      unlabeled->groupKeys.push_back(task.workload->key);
+      unlabeled->groupKinds.push_back(task.workload->kind);
+      std::mt19937_64 rng(seed ^ llvm::hash_value(task.workload->key));
+      for (unsigned i = 0; i < perTask; ++i)
+        appendProgram(*unlabeled, *task.sequence, *task.statements,
+                      task.space->sample(rng), group, 0.0f, 0.0);
+    }
+    return llvm::Error::success();
+  });
+  if (err)
+    return std::move(err);
+  return data;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "tcl-distill: carry a cost model to a new hardware platform\n\n"
+      "Continual knowledge distillation (include/tcl/Distill/Distill.h): the\n"
+      "model of --platform is trained from that platform's labelled records\n"
+      "in --train (a small sample is enough), random unlabelled programs of\n"
+      "the same tasks, and the previous platform's model (--from), which\n"
+      "keeps every earlier platform's ranking without their data. One model\n"
+      "with a fixed number of parameters serves the whole sequence (a\n"
+      "platform one-hot of 8 slots); tcl-tune --cost-model=mamba:<model>\n"
+      "--target=... uses the part of its target's platform. With\n"
+      "--test-manifest, every platform of the new model is scored (top-1,\n"
+      "top-5) on the held-out networks' records of that platform.\n\n"
+      "Example (platform 1, then 2):\n"
+      "  tcl-distill --train=p1.jsonl --platform=P1 -o m1.pt\n"
+      "  tcl-distill --train=p2-rdu10.jsonl --platform=P2 --from=m1.pt "
+      "-o m2.pt\n");
+
+  llvm::Expected<DistillMethod> parsedMethod = parseDistillMethod(method);
+  if (!parsedMethod)
+    return fail("--method: " + llvm::toString(parsedMethod.takeError()));
+  DistillMethod m = *parsedMethod;
+  if ((m == DistillMethod::CKD || m == DistillMethod::FineTune) &&
+      fromModel.empty()) {
+    if (method.getNumOccurrences())
+      return fail("--method=" + method + " needs --from (the previous "
+                  "platform's model)");
+    // The first platform of a sequence: nothing to distill from.
+    m = DistillMethod::Scratch;
+  }
+  if (!mtlPlatforms.empty() && m != DistillMethod::MTL)
+    return fail("--mtl-platform applies to --method=mtl only");
+  for (const cl::opt<double> *w : {&alpha, &beta})
+    if (!std::isfinite(w->getValue()) || w->getValue() < 0)
+      return fail("--" + w->ArgStr + " must be finite and >= 0");
+  if (!(temperature > 0))
+    return fail("--temperature must be positive");
+  if (llvm::sys::fs::equivalent(outputFile, fromModel))
+    return fail("-o '" + outputFile + "' is the --from model");
+
+  setTorchThreads(static_cast<int>(threads));
+  std::optional<ContinualModel> previous;
+  if (!fromModel.empty()) {
+    llvm::Expected<ContinualModel> loaded = loadContinualModel(fromModel);
+    if (!loaded)
+      return fail("--from: " + llvm::toString(loaded.takeError()));
+    previous = std::move(*loaded);
+    if (modelKind.getNumOccurrences() && modelKind != previous->kind)
+      return fail("--from: '" + fromModel + "' holds a '" + previous->kind +
+                  "' model, not '" + modelKind + "'");
+  }
+  DistillOptions options;
+  options.method = m;
+  options.alpha = alpha;
+  options.beta = beta;
+  options.temperature = temperature;
+  options.train.epochs = epochs;
+  options.train.learningRate = learningRate;
+  options.train.seed = seed;
+  options.train.log = [](const EpochLog &log) {
+    llvm::errs() << llvm::format("  epoch %3lld  loss %.4f\n",
+                                 static_cast<long long>(log.epoch), log.loss);
+  };
+  options.kind = previous ? previous->kind : modelKind.getValue();
+  options.maxLength = previous ? previous->maxLength : maxLength.getValue();
+  if (!previous || m == DistillMethod::Scratch || m == DistillMethod::MTL) {
+    if (previous && modelConfig.empty()) {
+      options.config = previous->model->describeConfig();
+    } else {
+      llvm::Expected<std::string> config =
+          continualModelConfig(options.kind, modelConfig);
+      if (!config)
+        return fail("--model/--config: " + llvm::toString(config.takeError()));
+      options.config = *config;
+    }
+  }
+
+  llvm::Expected<Database> db = Database::open(trainDatabase, false);
+  if (!db)
+    return fail(llvm::toString(db.takeError()));
+  llvm::StringSet<> heldOut;
+  NetworkTasks networks;
+  if (!testManifest.empty()) {
+    llvm::Expected<NetworkTasks> read = readNetworkManifest(testManifest);
+    if (!read)
+      return fail(llvm::toString(read.takeError()));
+    networks = std::move(*read);
+    heldOut = workloadKeys(networks);
+  }
+
+  // The new platform's data.
+  TrainingData unlabeled;
+  const bool wantUnlabeled = m == DistillMethod::CKD && previous;
+  llvm::Expected<TrainingData> labeled =
+      loadPlatform(*db, platform, options.maxLength, heldOut,
+                   wantUnlabeled ? &unlabeled : nullptr, unlabeledPerTask);
+  if (!labeled)
+    return fail(llvm::toString(labeled.takeError()));
+  if (labeled->size() == 0 && m != DistillMethod::MTL)
+    return fail("'" + trainDatabase + "' has no usable record of platform '" +
+                platform + "' outside the held-out tasks");
+  std::vector<PlatformPrograms> all;
+  if (m == DistillMethod::MTL) {
+    std::vector<std::string> ids(mtlPlatforms.begin(), mtlPlatforms.end());
+    if (std::find(ids.begin(), ids.end(), platform.getValue()) == ids.end())
+      ids.push_back(platform);
+    for (const std::string &id : ids) {
+      llvm::Expected<TrainingData> d =
+          loadPlatform(*db, id, options.maxLength, heldOut, nullptr, 0);
+      if (!d)
+        return fail(llvm::toString(d.takeError()));
+      if (d->size() == 0)
+        return fail("--mtl-platform: '" + trainDatabase +
+                    "' has no usable record of platform '" + id + "'");
+      all.push_back({id, toRankingData(*d)});
+    }
+  }
+  llvm::errs() << "tcl-distill: " << stringifyDistillMethod(m) << " for "
+               << platform << ": " << labeled->size() << " labelled programs"
+               << " of " << labeled->groupKeys.size() << " tasks";
+  if (wantUnlabeled)
+    llvm::errs() << ", " << unlabeled.size() << " unlabelled";
+  if (previous)
+    llvm::errs() << "; from " << fromModel << " ("
+                 << previous->platforms.size() << " platforms)";
+  llvm::errs() << "\n";
+  llvm::errs().flush();
+
+  llvm::Expected<StageResult> stage =
+      trainStage(previous ? &*previous : nullptr,
+                 {platform, toRankingData(*labeled)},
+                 {platform, toRankingData(unlabeled)}, all, options);
+  if (!stage)
+    return fail(llvm::toString(stage.takeError()));
+  ContinualModel &model = stage->model;
+  const int64_t parameters = model.model->parameterCount();
+
+  // Scores of every platform of the model on the held-out networks.
+  llvm::json::Object scoresJSON;
+  if (!networks.empty()) {
+    llvm::Expected<Database> evalDb =
+        evalDatabase.empty() ? Database::open(trainDatabase, false)
+                             : Database::open(evalDatabase, false);
+    if (!evalDb)
+      return fail("--eval-database: " + llvm::toString(evalDb.takeError()));
+    llvm::outs() << llvm::format("%-48s %-20s %6s %8s %8s\n", "platform",
+                                 "network", "tasks", "top-1", "top-5");
+    for (auto [slot, id] : llvm::enumerate(model.platforms)) {
+      TrainingDataOptions evalOptions;
+      evalOptions.platform = id;
+      evalOptions.maxLength = model.maxLength;
+      evalOptions.workloads = heldOut;
+      llvm::Expected<TrainingData> eval =
+          loadTrainingData(*evalDb, evalOptions);
+      if (!eval)
+        return fail("--eval-database: " + llvm::toString(eval.takeError()));
+      if (eval->size() == 0) {
+        llvm::outs() << llvm::format("%-48s (no held-out records)\n",
+                                     id.c_str());
+        continue;
+      }
+      std::string error;
+      torch::Tensor scores = tcl::predict(
+          *model.model,
+          withPlatformSlot(toRankingData(*eval), static_cast<int64_t>(slot)),
+          512, &error);
+      if (!scores.defined())
+        return fail("prediction failed: " + error);
+      std::vector<float> s(scores.data_ptr<float>(),
+                           scores.data_ptr<float>() + scores.numel());
+      llvm::Expected<std::vector<NetworkScore>> scored =
+          scoreNetworks(*eval, s, networks, seed);
+      if (!scored)
+        return fail(llvm::toString(scored.takeError()));
+      for (const NetworkScore &n : *scored)
+        llvm::outs() << llvm::format("%-48s %-20s %6lld %8.4f %8.4f\n",
+                                     id.c_str(), n.network.c_str(),
+                                     static_cast<long long>(n.tasks), n.top1,
+                                     n.top5);
+      llvm::outs() << llvm::format("%-48s %-20s %6s %8.4f\n", id.c_str(),
+                                   "mean", "", meanTop1(*scored));
+      scoresJSON[id] = toJSON(*scored);
+    }
+  }
+
+  llvm::json::Object summary{
+      {"method", stringifyDistillMethod(m)},
+      {"platform", platform.getValue()},
+      {"platforms", llvm::json::Array(model.platforms)},
+      {"from", fromModel.getValue()},
+      {"kind", model.kind},
+      {"parameters", parameters},
+      {"labeled_programs", stage->labeledPrograms},
+      {"unlabeled_programs", stage->unlabeledPrograms},
+      {"train_seconds", stage->trainSeconds},
+      {"epochs", static_cast<int64_t>(stage->epochLosses.size())},
+      {"alpha", alpha.getValue()},
+      {"beta", beta.getValue()},
+      {"temperature", temperature.getValue()},
+      {"seed", static_cast<int64_t>(seed.getValue())},
+  };
+  if (llvm::Error err = saveContinualModel(model, outputFile, summary))
+    return fail(llvm::toString(std::move(err)));
+  summary["scores"] = std::move(scoresJSON);
+  summary["output"] = outputFile.getValue();
+  llvm::outs() << llvm::format("tcl-distill: %lld parameters, %.1f s; saved ",
+                               static_cast<long long>(parameters),
+                               stage->trainSeconds)
+               << outputFile << "\n";
+  if (!jsonFile.empty()) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(jsonFile, ec);
+    if (ec)
+      return fail("cannot write '" + jsonFile + "': " + ec.message());
+    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(summary)))
+       << "\n";
+  }
+  return 0;
+}
