@@ -89,6 +89,11 @@ static cl::opt<unsigned> maxLength("max-length", cl::init(64),
                                    cl::desc("Token sequence length of a "
                                             "fresh model"),
                                    cl::cat(category));
+static cl::opt<unsigned> maxPerTask(
+    "max-per-task", cl::init(0),
+    cl::desc("Use at most this many labelled records per task, the first in "
+             "file order (0: all)"),
+    cl::cat(category));
 static cl::opt<std::string> testManifest(
     "test-manifest", cl::init(""),
     cl::desc("Manifest (tcl-dataset) of the held-out networks: their tasks "
@@ -135,6 +140,7 @@ llvm::Expected<TrainingData> loadPlatform(const Database &db,
   TrainingDataOptions options;
   options.platform = platformId.str();
   options.maxLength = length;
+  options.maxPerTask = maxPerTask;
   TrainingData data;
   data.maxLength = length;
   if (unlabeled)

@@ -1,0 +1,331 @@
+#!/usr/bin/python3
+"""Continual benchmark: one cost model carried along a platform sequence.
+
+For a sequence of platforms P1, P2, ... (``--platforms``, ids as in the
+records), every method of ``tcl-distill`` trains one model per stage:
+
+- ``ckd``: continual knowledge distillation from the previous stage's model,
+- ``finetune``: the previous stage's model fine-tuned on the new sample,
+- ``scratch``: a fresh model on the new sample only,
+- ``mtl``: a fresh model on every platform's data so far (needs all data),
+
+all starting from the same P1 model (trained from scratch on P1's data).
+After each stage, ``tcl-distill`` scores the model on the held-out networks
+(``--test-manifest``) of every platform it has learned, which fills one row
+of a matrix: top-1 on platform j after stage i. Repeated for ``--seeds``;
+the table gives mean and spread. Writes results.json, results.md and
+heatmap.png to ``--out``; runs already there are reused (resumable).
+
+Each platform's labelled data are its records in ``--database`` outside
+the held-out tasks, or the database given by ``--train P=FILE`` (e.g. a
+``tcl-sample`` or ``tcl-dataset --sampler=rdu --budget=0.1`` selection).
+
+Targets (issue 7): on each new platform CKD beats fine-tuning and scratch
+and matches or beats MTL; on earlier platforms CKD loses at most 2 points of
+top-1; parameters do not grow.
+
+Usage::
+
+    /usr/bin/python3 benchmarks/continual/run.py \\
+        --database data/cpu-avx512-t2/dataset.jsonl \\
+        --test-manifest data/cpu-avx512-t2/eval.manifest.json \\
+        --platforms 'cpu:avx512,threads=2@Intel(R) Xeon(R) Processor;cpu:avx512,threads=2@AMD EPYC'
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+REPO = Path(__file__).resolve().parents[2]
+METHODS = ("ckd", "finetune", "scratch", "mtl")
+MAMBA_S = '{"d_model":32,"d_state":8}'
+
+
+def tag_of(platform: str) -> str:
+    return hashlib.sha1(platform.encode()).hexdigest()[:8]
+
+
+def run_stage(args: argparse.Namespace, method: str, stage: int, seed: int,
+              platforms: list[str], train: dict[str, str],
+              previous: Optional[Path]) -> dict[str, Any]:
+    """One tcl-distill call; returns its JSON summary (cached in --out)."""
+    name = f"s{seed}-stage{stage + 1}-{method if stage else 'first'}"
+    model = args.out / f"{name}.pt"
+    summary = args.out / f"{name}.json"
+    if summary.exists() and model.exists() and not args.force:
+        return json.loads(summary.read_text("utf-8"))
+    platform = platforms[stage]
+    cmd = [str(args.build_dir / "bin" / "tcl-distill"),
+           f"--train={train[platform]}", f"--platform={platform}",
+           f"--test-manifest={args.test_manifest}",
+           f"--eval-database={args.database}",
+           f"--epochs={args.epochs}", f"--seed={seed}",
+           f"--torch-threads={args.threads}", f"--unlabeled={args.unlabeled}",
+           f"--alpha={args.alpha}", f"--beta={args.beta}",
+           f"-o={model}", f"--json={summary}"]
+    if stage == 0 or method in ("scratch", "mtl"):
+        cmd.append(f"--config={args.config}")
+    if stage == 0:
+        pass
+    elif method == "mtl":
+        cmd.append("--method=mtl")
+        cmd += [f"--mtl-platform={p}" for p in platforms[:stage]]
+    else:
+        cmd += [f"--method={method}", f"--from={previous}"]
+    if method == "mtl" and stage and len({train[p] for p in platforms[:stage + 1]}) > 1:
+        raise SystemExit("mtl needs every platform's records in one "
+                         "database (--train for all or none)")
+    print("$ " + " ".join(cmd), file=sys.stderr, flush=True)
+    with open(args.out / f"{name}.log", "w", encoding="utf-8") as log:
+        rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
+    if rc != 0:
+        summary.unlink(missing_ok=True)
+        return {"error": f"tcl-distill exited with {rc}; see {name}.log"}
+    return json.loads(summary.read_text("utf-8"))
+
+
+def subset_first(args: argparse.Namespace, first: str) -> Path:
+    """--database with at most N records per training task of `first`."""
+    out = args.out / f"database-first{args.first_max_per_task}.jsonl"
+    if out.exists() and not args.force:
+        return out
+    held = {t["key"] for t in json.loads(
+        args.test_manifest.read_text("utf-8"))["tasks"]}
+    kept: dict[str, int] = {}
+    tmp = out.with_suffix(".tmp")
+    with open(args.database, encoding="utf-8") as src, \
+            open(tmp, "w", encoding="utf-8") as dst:
+        for line in src:
+            if '"type":"measure"' in line:
+                r = json.loads(line)
+                if r["platform"] == first and r["workload"] not in held:
+                    n = kept.get(r["workload"], 0)
+                    if n >= args.first_max_per_task:
+                        continue
+                    kept[r["workload"]] = n + 1
+            dst.write(line)
+    tmp.rename(out)
+    return out
+
+
+def mean_top1(scores: dict[str, Any]) -> Optional[float]:
+    values = [n["top1"] for n in scores.values()]
+    return sum(values) / len(values) if values else None
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(__doc__.splitlines()[1:]))
+    p.add_argument("--database", type=Path, required=True,
+                   help="records of every platform (held-out networks "
+                        "fully measured on each)")
+    p.add_argument("--test-manifest", type=Path, required=True)
+    p.add_argument("--platforms", required=True,
+                   help="platform ids in sequence order, separated by ';'")
+    p.add_argument("--train", action="append", default=[],
+                   help="PLATFORM=FILE: that platform's labelled records "
+                        "(default: its records in --database)")
+    p.add_argument("--methods", default=",".join(METHODS))
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--config", default=MAMBA_S,
+                   help=f"mamba overrides (default {MAMBA_S})")
+    p.add_argument("--first-max-per-task", type=int, default=0,
+                   help="keep only the first N records per training task of "
+                        "P1 (a derived database in --out; default: all)")
+    p.add_argument("--unlabeled", type=int, default=64)
+    p.add_argument("--alpha", type=float, default=1.0)
+    p.add_argument("--beta", type=float, default=0.5)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--force", action="store_true")
+    p.add_argument("--build-dir", type=Path, default=REPO / "build")
+    p.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
+    args = p.parse_args(argv)
+
+    platforms = [x for x in args.platforms.split(";") if x]
+    if len(platforms) < 2:
+        p.error("--platforms needs at least two platforms")
+    methods = [m for m in args.methods.split(",") if m]
+    if any(m not in METHODS for m in methods):
+        p.error(f"--methods: known are {', '.join(METHODS)}")
+    seeds = [int(s) for s in args.seeds.split(",") if s]
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.first_max_per_task:
+        args.database = subset_first(args, platforms[0])
+    train = {pl: str(args.database) for pl in platforms}
+    for spec in args.train:
+        pl, _, path = spec.partition("=")
+        if pl not in train or not path:
+            p.error(f"--train {spec!r}: expected PLATFORM=FILE for a "
+                    "platform of --platforms")
+        train[pl] = path
+    if not (args.build_dir / "bin" / "tcl-distill").exists():
+        p.error("tcl-distill not built (scripts/setup.sh)")
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    runs: list[dict[str, Any]] = []
+    for seed in seeds:
+        first = run_stage(args, "first", 0, seed, platforms, train, None)
+        runs.append({**first, "seed": seed, "method": "first", "stage": 1})
+        for method in methods:
+            previous = args.out / f"s{seed}-stage1-first.pt"
+            for stage in range(1, len(platforms)):
+                result = run_stage(args, method, stage, seed, platforms,
+                                   train, previous)
+                runs.append({**result, "seed": seed, "method": method,
+                             "stage": stage + 1})
+                previous = args.out / f"s{seed}-stage{stage + 1}-{method}.pt"
+                write_results(args, platforms, methods, seeds, runs)
+    write_results(args, platforms, methods, seeds, runs)
+    print((args.out / "results.md").read_text("utf-8"))
+    return 0
+
+
+def matrix(runs: list[dict[str, Any]], method: str, stage: int,
+           platform: str) -> list[float]:
+    """Top-1 on `platform` after `stage` of `method`, one per seed."""
+    out = []
+    for r in runs:
+        m = r["method"]
+        if r["stage"] != stage or "error" in r:
+            continue
+        if m != method and not (stage == 1 and m == "first"):
+            continue
+        value = mean_top1(r.get("scores", {}).get(platform, {}))
+        if value is not None:
+            out.append(value)
+    return out
+
+
+def fmt(values: list[float]) -> str:
+    if not values:
+        return "-"
+    mean = statistics.fmean(values)
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{mean:.3f} ± {std:.3f}"
+
+
+def write_results(args: argparse.Namespace, platforms: list[str],
+                  methods: list[str], seeds: list[int],
+                  runs: list[dict[str, Any]]) -> None:
+    meta = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            "database": str(args.database),
+            "test_manifest": str(args.test_manifest),
+            "platforms": platforms, "methods": methods, "seeds": seeds,
+            "epochs": args.epochs, "config": args.config,
+            "first_max_per_task": args.first_max_per_task,
+            "unlabeled": args.unlabeled, "alpha": args.alpha,
+            "beta": args.beta, "threads": args.threads}
+    cells = {}
+    for method in methods:
+        for stage in range(1, len(platforms) + 1):
+            for j, platform in enumerate(platforms[:stage]):
+                cells[f"{method}|{stage}|{j + 1}"] = matrix(
+                    runs, method, stage, platform)
+    goals = []
+    for stage in range(2, len(platforms) + 1):
+        new = platforms[stage - 1]
+        ckd = matrix(runs, "ckd", stage, new)
+        row = {"stage": stage, "platform": new,
+               "ckd": statistics.fmean(ckd) if ckd else None}
+        for other in ("finetune", "scratch", "mtl"):
+            v = matrix(runs, other, stage, new)
+            row[other] = statistics.fmean(v) if v else None
+        # Forgetting: earlier platforms right after learning them vs now.
+        drops = []
+        for j in range(stage - 1):
+            learned = matrix(runs, "ckd", j + 1, platforms[j])
+            now = matrix(runs, "ckd", stage, platforms[j])
+            if learned and now:
+                drops.append(statistics.fmean(learned) - statistics.fmean(now))
+        row["ckd_max_drop_on_earlier"] = max(drops) if drops else None
+        goals.append(row)
+    params = sorted({r.get("parameters") for r in runs if "parameters" in r})
+    (args.out / "results.json").write_text(json.dumps(
+        {"meta": meta, "runs": runs, "cells": cells, "targets": goals,
+         "parameter_counts": params}, indent=1) + "\n", "utf-8")
+
+    short = [f"P{i + 1}" for i in range(len(platforms))]
+    lines = ["# Continual learning across platforms", "",
+             f"- Date: {meta['date']}", f"- Database: {meta['database']}",
+             f"- Held out: {meta['test_manifest']}",
+             f"- Model: mamba `{args.config}` with 8 platform slots, "
+             f"{args.epochs} epochs, {args.threads} threads; seeds {seeds}",
+             f"- CKD: alpha {args.alpha}, beta {args.beta}, "
+             f"{args.unlabeled} unlabelled programs per task", ""]
+    for i, pl in enumerate(platforms):
+        lines.append(f"- P{i + 1} = `{pl}`")
+    lines += ["", "Mean top-1 over the held-out networks of each platform "
+              "(mean ± std over seeds), after each stage:", ""]
+    head = ["method", "after stage"] + short
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for method in methods:
+        for stage in range(1, len(platforms) + 1):
+            row = [method, str(stage)]
+            for j in range(len(platforms)):
+                row.append(fmt(cells.get(f"{method}|{stage}|{j + 1}", []))
+                           if j < stage else "")
+            lines.append("| " + " | ".join(row) + " |")
+    lines += ["", "Targets:", ""]
+    for g in goals:
+        def f(x):
+            return "-" if x is None else f"{x:.3f}"
+        lines.append(
+            f"- stage {g['stage']} (new platform P{g['stage']}): CKD "
+            f"{f(g['ckd'])}, fine-tuning {f(g['finetune'])}, scratch "
+            f"{f(g['scratch'])}, MTL {f(g['mtl'])}; largest CKD drop on an "
+            f"earlier platform {f(g['ckd_max_drop_on_earlier'])} (target <= "
+            f"0.020)")
+    lines.append(f"- parameter counts seen: {params}")
+    seconds = {}
+    for r in runs:
+        if "train_seconds" in r:
+            seconds.setdefault(r["method"], []).append(r["train_seconds"])
+    lines.append("- training seconds (mean per stage): " + ", ".join(
+        f"{m} {statistics.fmean(v):.0f}" for m, v in seconds.items()))
+    labelled = {}
+    for r in runs:
+        if "labeled_programs" in r:
+            labelled.setdefault((r["method"], r["stage"]), r["labeled_programs"])
+    lines.append("- labelled programs per stage: " + ", ".join(
+        f"{m} stage {s}: {n}" for (m, s), n in sorted(labelled.items())))
+    (args.out / "results.md").write_text("\n".join(lines) + "\n", "utf-8")
+
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, axes = plt.subplots(1, len(methods), figsize=(3.2 * len(methods), 3),
+                             squeeze=False)
+    for ax, method in zip(axes[0], methods):
+        grid = [[statistics.fmean(cells.get(f"{method}|{s}|{j + 1}") or [0])
+                 if j < s else float("nan") for j in range(len(platforms))]
+                for s in range(1, len(platforms) + 1)]
+        im = ax.imshow(grid, vmin=0, vmax=1, cmap="viridis")
+        for s in range(len(platforms)):
+            for j in range(len(platforms)):
+                if j <= s:
+                    ax.text(j, s, f"{grid[s][j]:.2f}", ha="center",
+                            va="center", color="white", fontsize=8)
+        ax.set_xticks(range(len(platforms)), short)
+        ax.set_yticks(range(len(platforms)),
+                      [f"after {i + 1}" for i in range(len(platforms))])
+        ax.set_title(method)
+    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="top-1")
+    fig.savefig(args.out / "heatmap.png", dpi=120)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
