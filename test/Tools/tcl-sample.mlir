@@ -12,6 +12,10 @@
 // RUN: tcl-sample --database=%S/Inputs/conv-records.jsonl --strategy=rdu --budget=0.1 --rounds=2 --ensemble=2 --model=mamba --config='{"d_model":16,"d_state":4}' --epochs=2 --torch-threads=1 --seed=3 -o %t.rdu2.jsonl 2>/dev/null
 // RUN: diff %t.rdu.jsonl %t.rdu2.jsonl
 // RUN: tcl-train --database=%t.rdu.jsonl --epochs=1 --torch-threads=1 --config='{"d_model":16,"d_state":4}' 2>&1 | FileCheck %s --check-prefix=TRAIN
+// Training on the selection, scoring held-out tasks on the full records.
+// RUN: %python %S/Inputs/second_platform.py %S/Inputs/conv-records.jsonl %t.unused.jsonl %t.manifest.json
+// RUN: tcl-train --database=%t.rdu.jsonl --eval-database=%S/Inputs/conv-records.jsonl --test-manifest=%t.manifest.json --epochs=1 --torch-threads=1 --config='{"d_model":16,"d_state":4}' 2>&1 | FileCheck %s --check-prefix=EVALDB
+// RUN: not tcl-train --database=%t.rdu.jsonl --eval-database=%S/Inputs/conv-records.jsonl --epochs=1 2>&1 | FileCheck %s --check-prefix=EVALDB-NOMANIFEST
 // The random baseline trains nothing; it picks other records than RDU.
 // RUN: tcl-sample --database=%S/Inputs/conv-records.jsonl --strategy=random --budget=0.1 --rounds=2 --seed=3 -o %t.random.jsonl 2>&1 | FileCheck %s --check-prefix=RANDOM
 // RUN: grep -c '"type":"measure"' %t.random.jsonl | FileCheck %s --check-prefix=FORTY
@@ -54,6 +58,9 @@
 
 // TRAIN: train 8 tasks / 32 programs, test 2 tasks / 8 programs
 // TRAIN: epoch 1 loss
+// EVALDB: train 8 tasks / 32 programs, test 2 tasks / 80 programs
+// EVALDB: heldout 2
+// EVALDB-NOMANIFEST: tcl-train: --eval-database needs --test-manifest
 
 // RANDOM: round 2/2: 40/40 selected; train 0.00 s, embed 0.00 s
 // RANDOM: wrote 40 records
