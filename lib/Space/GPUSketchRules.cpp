@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "GPUSketchRules.h"
+#include "SketchPrinter.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "llvm/ADT/StringExtras.h"
@@ -391,38 +392,6 @@ llvm::Error GPUSketchBuilder::verify(const SearchSpace &space,
   return llvm::Error::success();
 }
 
-namespace {
-/// Prints transform IR with fresh SSA names.
-class Printer {
-public:
-  explicit Printer(llvm::raw_ostream &os) : os(os) {}
-  std::string fresh(StringRef prefix) {
-    return ("%" + prefix + llvm::Twine(counter++)).str();
-  }
-  llvm::raw_ostream &line() { return os.indent(indent); }
-  llvm::raw_ostream &os;
-  unsigned indent = 4;
-  unsigned counter = 0;
-};
-
-/// A tile-size list of constants and knob params.
-struct Sizes {
-  SmallVector<std::string> entries;
-  unsigned numParams = 0;
-  void param(const std::string &p) {
-    entries.push_back(p);
-    ++numParams;
-  }
-  void constant(int64_t v) { entries.push_back(std::to_string(v)); }
-  std::string str() const { return "[" + llvm::join(entries, ", ") + "]"; }
-  std::string operandTypes() const {
-    std::string s = "!transform.any_op";
-    for (unsigned i = 0; i < numParams; ++i)
-      s += ", !transform.param<i64>";
-    return s;
-  }
-};
-} // namespace
 
 /// `!transform.any_op, ...`, `n` times.
 static std::string anyOps(unsigned n) {
@@ -441,45 +410,15 @@ static std::string mapping(StringRef kind, unsigned n) {
 void GPUSketchBuilder::print(const SearchSpace &space,
                              const Schedule &schedule, StringRef name,
                              llvm::raw_ostream &os) {
-  Printer p(os);
-  os << "  transform.named_sequence @" << name
-     << "(%root: !transform.any_op {transform.readonly}) attributes "
-        "{tcl.workload = \""
-     << space.workloadKey << "\"} {\n";
+  sketch::Printer p(os);
   llvm::StringMap<std::string> params;
-  for (auto [knob, v] : llvm::zip(space.knobs, schedule.values)) {
-    if (knob.kind != Knob::Kind::Value)
-      continue;
-    std::string ssa = "%" + knob.name;
-    params[knob.name] = ssa;
-    p.line() << ssa << " = transform.tune.knob<\"" << knob.name << "\"> = "
-             << v << " from options = [";
-    llvm::interleaveComma(knob.options, os);
-    os << "] -> !transform.param<i64>\n";
-  }
-  p.line() << "%anchors = transform.structured.match attributes {tcl.task = \""
-           << space.workloadKey << "\"} in %root : (!transform.any_op) -> "
-           << "!transform.any_op\n";
-  p.line() << "transform.foreach %anchors : !transform.any_op {\n";
-  p.line() << "^bb0(%a: !transform.any_op):\n";
-  p.indent = 6;
-
-  SmallVector<std::string> consumers;
-  std::string prev = "%a";
-  for (unsigned i = 0; i < space.numConsumers; ++i) {
-    std::string c = p.fresh("consumer");
-    p.line() << c << " = transform.get_consumers_of_result " << prev
-             << "[0] : (!transform.any_op) -> !transform.any_op\n";
-    consumers.push_back(c);
-    prev = c;
-  }
-  std::string fill;
-  if (space.hasFill) {
-    fill = p.fresh("fill");
-    p.line() << fill << " = transform.get_producer_of_operand %a["
-             << space.initOperandIndex
-             << "] : (!transform.any_op) -> !transform.any_op\n";
-  }
+  sketch::TaskHandles task =
+      sketch::printPrologue(p,
+                            {space.workloadKey, space.knobs,
+                             space.numConsumers, space.hasFill,
+                             space.initOperandIndex, space.transposeFilter},
+                            schedule, name, params);
+  const SmallVector<std::string> &consumers = task.consumers;
   unsigned numLoops = space.loopExtents.size();
   unsigned rank = space.outputToLoop.size();
   unsigned numGpuDims = space.gpuDims.size();
@@ -490,7 +429,7 @@ void GPUSketchBuilder::print(const SearchSpace &space,
   // Block tiles over the root's output dims (the anchor's loops when no
   // consumer is fused).
   auto outputSizes = [&](StringRef prefix, bool overLoops) {
-    Sizes sizes;
+    sketch::TileSizes sizes;
     unsigned n = overLoops ? numLoops : rank;
     for (unsigned k = 0; k < n; ++k) {
       unsigned j = k;
@@ -509,8 +448,8 @@ void GPUSketchBuilder::print(const SearchSpace &space,
     }
     return sizes;
   };
-  std::string root = consumers.empty() ? "%a" : consumers.back();
-  Sizes blockSizes = outputSizes("block_tile", consumers.empty());
+  const std::string &root = task.root;
+  sketch::TileSizes blockSizes = outputSizes("block_tile", consumers.empty());
   std::string tiledRoot = p.fresh("tiled"), forall = p.fresh("blocks");
   p.line() << tiledRoot << ", " << forall
            << " = transform.structured.tile_using_forall " << root
@@ -518,23 +457,11 @@ void GPUSketchBuilder::print(const SearchSpace &space,
            << mapping("block", numGpuDims) << ") : ("
            << blockSizes.operandTypes()
            << ") -> (!transform.any_op, !transform.any_op)\n";
-  auto fuse = [&](const std::string &producer) {
-    std::string fused = p.fresh("fused"), next = p.fresh("blocks");
-    p.line() << fused << ", " << next
-             << " = transform.structured.fuse_into_containing_op " << producer
-             << " into " << forall
-             << " : (!transform.any_op, !transform.any_op) -> "
-                "(!transform.any_op, !transform.any_op)\n";
-    forall = next;
-    return fused;
-  };
-  SmallVector<std::string> tiledConsumers;
-  for (int i = static_cast<int>(consumers.size()) - 2; i >= 0; --i)
-    tiledConsumers.insert(tiledConsumers.begin(), fuse(consumers[i]));
-  std::string anchor = consumers.empty() ? tiledRoot : fuse("%a");
-  if (!consumers.empty())
-    tiledConsumers.push_back(tiledRoot);
-  std::string tiledFill = fill.empty() ? "" : fuse(fill);
+  sketch::FusedOps fused =
+      sketch::fuseIntoForall(p, task, tiledRoot, forall, "blocks");
+  std::string anchor = fused.anchor;
+  const SmallVector<std::string> &tiledConsumers = fused.consumers;
+  const std::string &tiledFill = fused.fill;
   // With consumers, the anchor's output tile is an intermediate inside the
   // block: keep it in shared memory rather than a per-block allocation in
   // global memory.
@@ -551,7 +478,7 @@ void GPUSketchBuilder::print(const SearchSpace &space,
   }
 
   // Reduction steps.
-  Sizes redSizes;
+  sketch::TileSizes redSizes;
   for (unsigned l = 0; l < numLoops; ++l) {
     if (space.isReduction[l])
       redSizes.param(params.lookup(knobName("red_tile", l)));
@@ -637,7 +564,7 @@ void GPUSketchBuilder::print(const SearchSpace &space,
   // Thread tiles of the anchor (within a reduction step), the fill and the
   // consumers.
   auto threadTile = [&](const std::string &op, bool overLoops) {
-    Sizes sizes = outputSizes("thread_tile", overLoops);
+    sketch::TileSizes sizes = outputSizes("thread_tile", overLoops);
     std::string t = p.fresh("thread"), f = p.fresh("threads");
     p.line() << t << ", " << f << " = transform.structured.tile_using_forall "
              << op << " tile_sizes " << sizes.str() << " (mapping = "

@@ -8,6 +8,7 @@
 #include "tcl/Space/SearchSpace.h"
 
 #include "GPUSketchRules.h"
+#include "SketchPrinter.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "llvm/ADT/StringExtras.h"
@@ -199,43 +200,6 @@ FailureOr<SearchSpace> SketchBuilder::build(const Task &task,
   return space;
 }
 
-namespace {
-/// Prints transform IR with fresh SSA names.
-class ScriptPrinter {
-public:
-  explicit ScriptPrinter(llvm::raw_ostream &os) : os(os) {}
-  std::string fresh(StringRef prefix) {
-    return ("%" + prefix + llvm::Twine(counter++)).str();
-  }
-  llvm::raw_ostream &line() { return os.indent(indent); }
-  llvm::raw_ostream &os;
-  unsigned indent = 2;
-  unsigned counter = 0;
-};
-
-/// A tile-size list mixing knob params and constants, with the operand types
-/// the op's functional type needs.
-struct SizeList {
-  SmallVector<std::string> entries;
-  SmallVector<std::string> paramOperands;
-  void addParam(const std::string &param) {
-    entries.push_back(param);
-    paramOperands.push_back(param);
-  }
-  void addConstant(int64_t v) { entries.push_back(std::to_string(v)); }
-  unsigned numLoops() const {
-    return llvm::count_if(entries, [](const std::string &e) {
-      return e != "0";
-    });
-  }
-  std::string operandTypes() const {
-    std::string s = "!transform.any_op";
-    for (size_t i = 0; i < paramOperands.size(); ++i)
-      s += ", !transform.param<i64>";
-    return s;
-  }
-};
-} // namespace
 
 static std::string resultTypes(unsigned n) {
   SmallVector<std::string> types(n, "!transform.any_op");
@@ -244,118 +208,64 @@ static std::string resultTypes(unsigned n) {
 
 void SketchBuilder::print(const SearchSpace &space, const Schedule &schedule,
                           StringRef name, llvm::raw_ostream &os) {
-  ScriptPrinter p(os);
-  os << "  transform.named_sequence @" << name
-     << "(%root: !transform.any_op {transform.readonly}) attributes "
-        "{tcl.workload = \""
-     << space.workloadKey << "\"} {\n";
-  p.indent = 4;
-
-  // Knob params, one per value knob, named after the knob.
+  sketch::Printer p(os);
   llvm::StringMap<std::string> params;
-  llvm::StringMap<int64_t> selected;
-  for (auto [knob, v] : llvm::zip(space.knobs, schedule.values)) {
-    selected[knob.name] = v;
-    if (knob.kind != Knob::Kind::Value)
-      continue;
-    std::string ssa = "%" + knob.name;
-    params[knob.name] = ssa;
-    p.line() << ssa << " = transform.tune.knob<\"" << knob.name << "\"> = "
-             << v << " from options = [";
-    llvm::interleaveComma(knob.options, os);
-    os << "] -> !transform.param<i64>\n";
-  }
-
-  p.line() << "%anchors = transform.structured.match attributes {tcl.task = \""
-           << space.workloadKey << "\"} in %root : (!transform.any_op) -> "
-           << "!transform.any_op\n";
-  p.line() << "transform.foreach %anchors : !transform.any_op {\n";
-  p.line() << "^bb0(" << (space.transposeFilter ? "%fhwc" : "%a")
-           << ": !transform.any_op):\n";
-  p.indent = 6;
-  if (space.transposeFilter)
-    p.line() << "%a = transform.structured.transpose_conv2d %fhwc : "
-                "(!transform.any_op) -> !transform.any_op\n";
-
-  // Handles to the task's ops.
-  SmallVector<std::string> consumers;
-  std::string prev = "%a";
-  for (unsigned i = 0; i < space.numConsumers; ++i) {
-    std::string c = p.fresh("consumer");
-    p.line() << c << " = transform.get_consumers_of_result " << prev
-             << "[0] : (!transform.any_op) -> !transform.any_op\n";
-    consumers.push_back(c);
-    prev = c;
-  }
-  std::string fill;
-  if (space.hasFill) {
-    fill = p.fresh("fill");
-    p.line() << fill << " = transform.get_producer_of_operand %a["
-             << space.initOperandIndex
-             << "] : (!transform.any_op) -> !transform.any_op\n";
-  }
-  std::string root = consumers.empty() ? "%a" : consumers.back();
+  sketch::TaskHandles task =
+      sketch::printPrologue(p,
+                            {space.workloadKey, space.knobs,
+                             space.numConsumers, space.hasFill,
+                             space.initOperandIndex, space.transposeFilter},
+                            schedule, name, params);
+  const SmallVector<std::string> &consumers = task.consumers;
+  const std::string &root = task.root;
   unsigned numLoops = space.loopExtents.size();
   unsigned rank = space.outputToLoop.size();
 
   // Level S: thread tiles over the root's output dims.
-  SizeList parSizes;
+  sketch::TileSizes parSizes;
   if (consumers.empty()) {
     for (unsigned l = 0; l < numLoops; ++l) {
       auto it = llvm::find(space.outputToLoop, l);
       if (it == space.outputToLoop.end())
-        parSizes.addConstant(0);
+        parSizes.constant(0);
       else
-        parSizes.addParam(params.lookup(
+        parSizes.param(params.lookup(
             knobName("tile_par", it - space.outputToLoop.begin())));
     }
   } else {
     for (unsigned j = 0; j < rank; ++j)
-      parSizes.addParam(params.lookup(knobName("tile_par", j)));
+      parSizes.param(params.lookup(knobName("tile_par", j)));
   }
   std::string tiledRoot = p.fresh("tiled"), forall = p.fresh("forall");
   p.line() << tiledRoot << ", " << forall
            << " = transform.structured.tile_using_forall " << root
-           << " tile_sizes [" << llvm::join(parSizes.entries, ", ")
-           << "] : (" << parSizes.operandTypes()
+           << " tile_sizes " << parSizes.str() << " : (" << parSizes.operandTypes()
            << ") -> (!transform.any_op, !transform.any_op)\n";
 
   // Fuse producers into the forall, last consumer first.
-  auto fuse = [&](const std::string &producer) {
-    std::string fused = p.fresh("fused"), next = p.fresh("forall");
-    p.line() << fused << ", " << next
-             << " = transform.structured.fuse_into_containing_op " << producer
-             << " into " << forall
-             << " : (!transform.any_op, !transform.any_op) -> "
-                "(!transform.any_op, !transform.any_op)\n";
-    forall = next;
-    return fused;
-  };
-  SmallVector<std::string> tiledConsumers;
-  for (int i = static_cast<int>(consumers.size()) - 2; i >= 0; --i)
-    tiledConsumers.insert(tiledConsumers.begin(), fuse(consumers[i]));
-  std::string anchor = consumers.empty() ? tiledRoot : fuse("%a");
-  if (!consumers.empty())
-    tiledConsumers.push_back(tiledRoot);
-  std::string tiledFill = fill.empty() ? "" : fuse(fill);
+  sketch::FusedOps fused =
+      sketch::fuseIntoForall(p, task, tiledRoot, forall, "forall");
+  std::string anchor = fused.anchor;
+  const SmallVector<std::string> &tiledConsumers = fused.consumers;
+  const std::string &tiledFill = fused.fill;
 
   // Level R: cache tiles of the reduction loops.
   bool hasReduction = llvm::is_contained(space.isReduction, true);
   if (hasReduction) {
-    SizeList redSizes;
+    sketch::TileSizes redSizes;
     for (unsigned l = 0; l < numLoops; ++l) {
       if (space.isReduction[l])
-        redSizes.addParam(params.lookup(knobName("tile_red", l)));
+        redSizes.param(params.lookup(knobName("tile_red", l)));
       else
-        redSizes.addConstant(0);
+        redSizes.constant(0);
     }
     std::string tiled = p.fresh("tiled");
     SmallVector<std::string> loops;
-    for (unsigned i = 0; i < redSizes.numLoops(); ++i)
+    for (unsigned i = 0; i < redSizes.numTiled(); ++i)
       loops.push_back(p.fresh("cache_loop"));
     p.line() << tiled << ", " << llvm::join(loops, ", ")
              << " = transform.structured.tile_using_for " << anchor
-             << " tile_sizes [" << llvm::join(redSizes.entries, ", ") << "] : ("
+             << " tile_sizes " << redSizes.str() << " : ("
              << redSizes.operandTypes() << ") -> ("
              << resultTypes(1 + loops.size()) << ")\n";
     anchor = tiled;
@@ -363,22 +273,22 @@ void SketchBuilder::print(const SearchSpace &space, const Schedule &schedule,
 
   // Levels S and R: the register tile, in one tiling with an optional
   // interchange of the two innermost parallel loops.
-  SizeList regSizes;
+  sketch::TileSizes regSizes;
   SmallVector<unsigned> parallelLoops;
   unsigned numRed = 0; // reduction loops, i.e. loop nesting to hoist from
   for (unsigned l = 0; l < numLoops; ++l) {
     if (space.isReduction[l]) {
-      regSizes.addParam(params.lookup(knobName("unroll_red", l)));
+      regSizes.param(params.lookup(knobName("unroll_red", l)));
       ++numRed;
       continue;
     }
     auto it = llvm::find(space.outputToLoop, l);
     if (it == space.outputToLoop.end()) {
-      regSizes.addConstant(1);
+      regSizes.constant(1);
       continue;
     }
     parallelLoops.push_back(l);
-    regSizes.addParam(params.lookup(
+    regSizes.param(params.lookup(
         knobName("tile_reg", it - space.outputToLoop.begin())));
   }
   // Loops whose tile covers the whole extent are not materialized, so the
@@ -392,7 +302,7 @@ void SketchBuilder::print(const SearchSpace &space, const Schedule &schedule,
     std::string t = p.fresh("t");
     p.line() << t << ", " << llvm::join(loops, ", ")
              << " = transform.structured.tile_using_for " << anchor
-             << " tile_sizes [" << llvm::join(regSizes.entries, ", ") << "]";
+             << " tile_sizes " << regSizes.str();
     if (!interchange.empty()) {
       os << " interchange = [";
       llvm::interleaveComma(interchange, os);
@@ -437,10 +347,10 @@ void SketchBuilder::print(const SearchSpace &space, const Schedule &schedule,
   // register tile), so that tiles at the boundary of a dimension the tiles
   // do not divide are vectorized with masks.
   bool masked = space.category != SearchSpace::Category::Convolution;
-  auto vectorize = [&](const std::string &op, const SizeList &sizes) {
+  auto vectorize = [&](const std::string &op, const sketch::TileSizes &sizes) {
     p.line() << "transform.structured.vectorize " << op;
     if (masked) {
-      os << " vector_sizes [" << llvm::join(sizes.entries, ", ") << "] : "
+      os << " vector_sizes " << sizes.str() << " : "
          << sizes.operandTypes() << "\n";
       return;
     }
@@ -451,16 +361,16 @@ void SketchBuilder::print(const SearchSpace &space, const Schedule &schedule,
 
   // Fill and consumers: register tiles over the output dims, vectorized.
   auto tileAndVectorizeElementwise = [&](const std::string &op) {
-    SizeList sizes;
+    sketch::TileSizes sizes;
     for (unsigned j = 0; j < rank; ++j)
-      sizes.addParam(params.lookup(knobName("tile_reg", j)));
+      sizes.param(params.lookup(knobName("tile_reg", j)));
     std::string t = p.fresh("t");
     SmallVector<std::string> loops;
     for (unsigned j = 0; j < rank; ++j)
       loops.push_back(p.fresh("loop"));
     p.line() << t << ", " << llvm::join(loops, ", ")
              << " = transform.structured.tile_using_for " << op
-             << " tile_sizes [" << llvm::join(sizes.entries, ", ") << "] : ("
+             << " tile_sizes " << sizes.str() << " : ("
              << sizes.operandTypes() << ") -> (" << resultTypes(1 + rank)
              << ")\n";
     vectorize(t, sizes);
