@@ -5,50 +5,12 @@
 #include "tcl/CostModel/Ranking.h"
 
 #include "llvm/ADT/StringMap.h"
-#include "llvm/Support/MemoryBuffer.h"
 
 #include <cmath>
 #include <limits>
 #include <random>
 
 using namespace tcl;
-
-llvm::Expected<NetworkTasks> tcl::readNetworkManifest(llvm::StringRef path) {
-  auto failWith = [&](const llvm::Twine &why) {
-    return llvm::createStringError("manifest '" + path + "': " + why);
-  };
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
-      llvm::MemoryBuffer::getFile(path);
-  if (!file)
-    return failWith(file.getError().message());
-  llvm::Expected<llvm::json::Value> json =
-      llvm::json::parse((*file)->getBuffer());
-  if (!json)
-    return failWith(llvm::toString(json.takeError()));
-  const llvm::json::Object *root = json->getAsObject();
-  const llvm::json::Array *tasks = root ? root->getArray("tasks") : nullptr;
-  if (!tasks)
-    return failWith("no 'tasks' array");
-  NetworkTasks result;
-  for (const llvm::json::Value &t : *tasks) {
-    const llvm::json::Object *o = t.getAsObject();
-    std::optional<llvm::StringRef> key = o ? o->getString("key") : std::nullopt;
-    const llvm::json::Object *networks = o ? o->getObject("networks") : nullptr;
-    if (!key || !networks)
-      return failWith("a task without 'key' or 'networks'");
-    for (const auto &[name, weight] : *networks)
-      result[name.str()][key->str()] = weight.getAsInteger().value_or(1);
-  }
-  return result;
-}
-
-llvm::StringSet<> tcl::workloadKeys(const NetworkTasks &networks) {
-  llvm::StringSet<> keys;
-  for (const auto &[network, tasks] : networks)
-    for (const auto &[key, weight] : tasks)
-      keys.insert(key);
-  return keys;
-}
 
 namespace {
 /// The mean of topKScore(tasks, k) over 32 draws of uniform random scores.

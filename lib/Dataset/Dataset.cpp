@@ -13,6 +13,7 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 
 #include <chrono>
 #include <cmath>
@@ -145,6 +146,8 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
       if (!options.filter.empty() &&
           !llvm::StringRef(w.task->key).contains(options.filter))
         continue;
+      if (!options.only.empty() && !options.only.contains(w.task->key))
+        continue;
       auto [it, inserted] =
           indexOf.try_emplace(w.task->key, static_cast<unsigned>(result.size()));
       if (inserted) {
@@ -161,8 +164,9 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
   }
   if (result.empty())
     return llvm::createStringError(
-        options.filter.empty() ? "the networks have no tasks"
-                               : "no task matches the filter");
+        options.filter.empty() && options.only.empty()
+            ? "the networks have no tasks"
+            : "no task matches the filter");
 
   llvm::Expected<Database> db = Database::open(options.databasePath, true);
   if (!db)
@@ -460,4 +464,41 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
   if (llvm::Error err = saveManifest())
     return std::move(err);
   return result;
+}
+
+llvm::Expected<NetworkTasks> tcl::readNetworkManifest(llvm::StringRef path) {
+  auto failWith = [&](const llvm::Twine &why) {
+    return llvm::createStringError("manifest '" + path + "': " + why);
+  };
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
+      llvm::MemoryBuffer::getFile(path);
+  if (!file)
+    return failWith(file.getError().message());
+  llvm::Expected<llvm::json::Value> json =
+      llvm::json::parse((*file)->getBuffer());
+  if (!json)
+    return failWith(llvm::toString(json.takeError()));
+  const llvm::json::Object *root = json->getAsObject();
+  const llvm::json::Array *tasks = root ? root->getArray("tasks") : nullptr;
+  if (!tasks)
+    return failWith("no 'tasks' array");
+  NetworkTasks result;
+  for (const llvm::json::Value &t : *tasks) {
+    const llvm::json::Object *o = t.getAsObject();
+    std::optional<llvm::StringRef> key = o ? o->getString("key") : std::nullopt;
+    const llvm::json::Object *networks = o ? o->getObject("networks") : nullptr;
+    if (!key || !networks)
+      return failWith("a task without 'key' or 'networks'");
+    for (const auto &[name, weight] : *networks)
+      result[name.str()][key->str()] = weight.getAsInteger().value_or(1);
+  }
+  return result;
+}
+
+llvm::StringSet<> tcl::workloadKeys(const NetworkTasks &networks) {
+  llvm::StringSet<> keys;
+  for (const auto &[network, tasks] : networks)
+    for (const auto &[key, weight] : tasks)
+      keys.insert(key);
+  return keys;
 }

@@ -26,6 +26,10 @@
 // RUN: grep -c '"type":"measure"' %t3.jsonl | FileCheck %s --check-prefix=SIXTY
 // RUN: tcl-dataset %s %S/Inputs/dataset-second-network.mlir --target=cpu,threads=1 --programs=40 --database=%t3.jsonl --min-repeat-seconds=0.001 2>&1 | FileCheck %s --check-prefix=ACTIVE-FULL
 // RUN: grep '"type":"measure"' %t3.jsonl | sed 's/.*"knobs":\({[^}]*}\).*"workload":"\([^"]*\)".*/\2 \1/' | sort | uniq -d | count 0
+// --tasks-from: only the tasks of another manifest (the first network's two).
+// RUN: rm -f %t4.jsonl
+// RUN: tcl-dataset %s %S/Inputs/dataset-second-network.mlir --tasks-from=%t.jsonl.manifest.json --target=cpu,threads=1 --programs=1 --database=%t4.jsonl --min-repeat-seconds=0.001 2>&1 | FileCheck %s --check-prefix=ONLY
+// RUN: not tcl-dataset %s --tasks-from=%t.missing.json --database=%t4.jsonl 2>&1 | FileCheck %s --check-prefix=ONLY-MISSING
 // Bad input.
 // RUN: not tcl-dataset %s --database=%t.jsonl --sampler=greedy 2>&1 | FileCheck %s --check-prefix=BAD-SAMPLER
 // RUN: not tcl-dataset %s --database=%t.jsonl --sampler=rdu --budget=0 2>&1 | FileCheck %s --check-prefix=BAD-BUDGET
@@ -84,6 +88,8 @@
 // SIXTY: {{^60$}}
 // ACTIVE-FULL: 40 programs each; 60 to measure
 // ACTIVE-FULL: 3 tasks, 120 records (120 ok, 60 new)
+// ONLY: tcl-dataset: 2 workloads from 2 networks
+// ONLY-MISSING: tcl-dataset: --tasks-from: manifest '{{.*}}missing.json':
 // BAD-SAMPLER: tcl-dataset: --sampler: unknown sampler strategy 'greedy'
 // BAD-BUDGET: tcl-dataset: --budget: budget fraction 0 is outside (0, 1]
 // BAD-MODEL: tcl-dataset: --sampler-model/--sampler-config: {{.*}}cnn

@@ -61,6 +61,11 @@ static cl::opt<std::string>
     filter("filter", cl::init(""),
            cl::desc("Only tasks whose workload key contains this string"),
            cl::cat(category));
+static cl::opt<std::string> onlyManifest(
+    "tasks-from", cl::init(""),
+    cl::desc("Only the tasks listed in this tcl-dataset manifest, e.g. the "
+             "training tasks another platform was measured on"),
+    cl::value_desc("manifest"), cl::cat(category));
 static cl::opt<bool> interleave(
     "interleave", cl::init(false),
     cl::desc("Measure workloads round-robin over the networks (the first "
@@ -299,6 +304,12 @@ int main(int argc, char **argv) {
   options.jobs = jobs;
   options.filter = filter;
   options.interleave = interleave;
+  if (!onlyManifest.empty()) {
+    llvm::Expected<NetworkTasks> listed = readNetworkManifest(onlyManifest);
+    if (!listed)
+      return fail("--tasks-from: " + llvm::toString(listed.takeError()));
+    options.only = workloadKeys(*listed);
+  }
   options.selector = selector.get();
   options.budget = budget;
   options.rounds = rounds;

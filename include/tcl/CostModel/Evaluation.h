@@ -1,8 +1,8 @@
 //===- Evaluation.h - Cost-model scores on held-out networks ----*- C++ -*-===//
 //
-// What tcl-train, tcl-sample and tcl-distill share to evaluate a cost model
-// on held-out networks: the networks and task weights of a tcl-dataset
-// manifest, and TenSet's top-1 / top-5 score (Ranking.h) per network, with
+// What tcl-train and tcl-distill share to evaluate a cost model on held-out
+// networks (read from a tcl-dataset manifest, Dataset.h): TenSet's top-1 /
+// top-5 score (Ranking.h) per network with the manifest's task weights,
 // pairwise accuracy and the scores of a random ranking as the baseline.
 //
 //===----------------------------------------------------------------------===//
@@ -11,6 +11,7 @@
 #define TCL_COSTMODEL_EVALUATION_H
 
 #include "tcl/CostModel/TrainingData.h"
+#include "tcl/Dataset/Dataset.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringSet.h"
@@ -23,17 +24,6 @@
 #include <vector>
 
 namespace tcl {
-
-/// Network name -> workload key -> how often the workload runs per
-/// execution of the network (its task weight).
-using NetworkTasks = std::map<std::string, std::map<std::string, int64_t>>;
-
-/// Reads the "tasks" of a tcl-dataset manifest (each with "key" and
-/// "networks"). Errors name the file and what is missing or malformed.
-llvm::Expected<NetworkTasks> readNetworkManifest(llvm::StringRef path);
-
-/// Every workload key of `networks`.
-llvm::StringSet<> workloadKeys(const NetworkTasks &networks);
 
 /// The scores of one network.
 struct NetworkScore {

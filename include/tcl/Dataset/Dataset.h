@@ -20,6 +20,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -76,6 +77,8 @@ struct DatasetOptions {
   RunnerOptions runner;
   /// Only workloads whose key contains this string (empty: all).
   std::string filter;
+  /// Only these workload keys (empty: all), e.g. a manifest's tasks.
+  llvm::StringSet<> only;
   /// Measuring order. false: workloads in order of first appearance,
   /// network by network. true: round-robin over the networks (the first new
   /// workload of each network, then the second, ...), so that a partial
@@ -136,6 +139,17 @@ llvm::Error writeManifest(llvm::StringRef path,
                           llvm::ArrayRef<DatasetTask> tasks,
                           llvm::ArrayRef<std::string> networkNames,
                           const DatasetOptions &options);
+
+/// Network name -> workload key -> how often the workload runs per
+/// execution of the network (its task weight), as a manifest lists them.
+using NetworkTasks = std::map<std::string, std::map<std::string, int64_t>>;
+
+/// Reads the "tasks" of a manifest (writeManifest; each task with "key" and
+/// "networks"). Errors name the file and what is missing or malformed.
+llvm::Expected<NetworkTasks> readNetworkManifest(llvm::StringRef path);
+
+/// Every workload key of `networks`.
+llvm::StringSet<> workloadKeys(const NetworkTasks &networks);
 
 } // namespace tcl
 
