@@ -241,6 +241,10 @@ def write_results(args: argparse.Namespace, platforms: list[str],
         for other in ("finetune", "scratch", "mtl"):
             v = matrix(runs, other, stage, new)
             row[other] = statistics.fmean(v) if v else None
+        zero = [mean_top1(r["zero_shot"]) for r in runs
+                if r["method"] == "ckd" and r["stage"] == stage
+                and r.get("zero_shot")]
+        row["zero_shot"] = statistics.fmean(zero) if zero else None
         # Forgetting: earlier platforms right after learning them vs now.
         drops = []
         for j in range(stage - 1):
@@ -283,7 +287,9 @@ def write_results(args: argparse.Namespace, platforms: list[str],
         lines.append(
             f"- stage {g['stage']} (new platform P{g['stage']}): CKD "
             f"{f(g['ckd'])}, fine-tuning {f(g['finetune'])}, scratch "
-            f"{f(g['scratch'])}, MTL {f(g['mtl'])}; largest CKD drop on an "
+            f"{f(g['scratch'])}, MTL {f(g['mtl'])}, zero-shot (the previous "
+            f"model's last platform part, untrained on P{g['stage']}) "
+            f"{f(g['zero_shot'])}; largest CKD drop on an "
             f"earlier platform {f(g['ckd_max_drop_on_earlier'])} (target <= "
             f"0.020)")
     lines.append(f"- parameter counts seen: {params}")

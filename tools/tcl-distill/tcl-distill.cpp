@@ -311,7 +311,7 @@ int main(int argc, char **argv) {
   const int64_t parameters = model.model->parameterCount();
 
   // Scores of every platform of the model on the held-out networks.
-  llvm::json::Object scoresJSON;
+  llvm::json::Object scoresJSON, zeroShotJSON;
   if (!networks.empty()) {
     llvm::Expected<Database> evalDb =
         evalDatabase.empty() ? Database::open(trainDatabase, false)
@@ -320,7 +320,11 @@ int main(int argc, char **argv) {
       return fail("--eval-database: " + llvm::toString(evalDb.takeError()));
     llvm::outs() << llvm::format("%-48s %-20s %6s %8s %8s\n", "platform",
                                  "network", "tasks", "top-1", "top-5");
-    for (auto [slot, id] : llvm::enumerate(model.platforms)) {
+    // Scores `net` at `slot` on the held-out records of `id`, printed
+    // under `label`; std::nullopt when there are none.
+    auto score = [&](RankingModel &net, int64_t slot, const std::string &id,
+                     const std::string &label)
+        -> llvm::Expected<std::optional<llvm::json::Object>> {
       TrainingDataOptions evalOptions;
       evalOptions.platform = id;
       evalOptions.maxLength = model.maxLength;
@@ -328,33 +332,50 @@ int main(int argc, char **argv) {
       llvm::Expected<TrainingData> eval =
           loadTrainingData(*evalDb, evalOptions);
       if (!eval)
-        return fail("--eval-database: " + llvm::toString(eval.takeError()));
+        return eval.takeError();
       if (eval->size() == 0) {
         llvm::outs() << llvm::format("%-48s (no held-out records)\n",
-                                     id.c_str());
-        continue;
+                                     label.c_str());
+        return std::nullopt;
       }
       std::string error;
       torch::Tensor scores = tcl::predict(
-          *model.model,
-          withPlatformSlot(toRankingData(*eval), static_cast<int64_t>(slot)),
-          512, &error);
+          net, withPlatformSlot(toRankingData(*eval), slot), 512, &error);
       if (!scores.defined())
-        return fail("prediction failed: " + error);
+        return llvm::createStringError("prediction failed: " + error);
       std::vector<float> s(scores.data_ptr<float>(),
                            scores.data_ptr<float>() + scores.numel());
       llvm::Expected<std::vector<NetworkScore>> scored =
           scoreNetworks(*eval, s, networks, seed);
       if (!scored)
-        return fail(llvm::toString(scored.takeError()));
+        return scored.takeError();
       for (const NetworkScore &n : *scored)
         llvm::outs() << llvm::format("%-48s %-20s %6lld %8.4f %8.4f\n",
-                                     id.c_str(), n.network.c_str(),
+                                     label.c_str(), n.network.c_str(),
                                      static_cast<long long>(n.tasks), n.top1,
                                      n.top5);
-      llvm::outs() << llvm::format("%-48s %-20s %6s %8.4f\n", id.c_str(),
+      llvm::outs() << llvm::format("%-48s %-20s %6s %8.4f\n", label.c_str(),
                                    "mean", "", meanTop1(*scored));
-      scoresJSON[id] = toJSON(*scored);
+      return toJSON(*scored);
+    };
+    for (auto [slot, id] : llvm::enumerate(model.platforms)) {
+      auto scored = score(*model.model, static_cast<int64_t>(slot), id, id);
+      if (!scored)
+        return fail("--eval-database: " + llvm::toString(scored.takeError()));
+      if (*scored)
+        scoresJSON[id] = std::move(**scored);
+    }
+    // The baseline without any training on the new platform: the previous
+    // model's most recent other platform, applied as it is.
+    if (previous && previous->slotOf(platform) < 0) {
+      const int64_t last =
+          static_cast<int64_t>(previous->platforms.size()) - 1;
+      auto scored = score(*previous->model, last, platform,
+                          "zero-shot from " + previous->platforms.back());
+      if (!scored)
+        return fail("--eval-database: " + llvm::toString(scored.takeError()));
+      if (*scored)
+        zeroShotJSON = std::move(**scored);
     }
   }
 
@@ -377,6 +398,8 @@ int main(int argc, char **argv) {
   if (llvm::Error err = saveContinualModel(model, outputFile, summary))
     return fail(llvm::toString(std::move(err)));
   summary["scores"] = std::move(scoresJSON);
+  if (!zeroShotJSON.empty())
+    summary["zero_shot"] = std::move(zeroShotJSON);
   summary["output"] = outputFile.getValue();
   llvm::outs() << llvm::format("tcl-distill: %lld parameters, %.1f s; saved ",
                                static_cast<long long>(parameters),
