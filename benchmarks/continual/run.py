@@ -17,8 +17,9 @@ the table gives mean and spread. Writes results.json, results.md and
 heatmap.png to ``--out``; runs already there are reused (resumable).
 
 Each platform's labelled data are its records in ``--database`` outside
-the held-out tasks, or the database given by ``--train P=FILE`` (e.g. a
-``tcl-sample`` or ``tcl-dataset --sampler=rdu --budget=0.1`` selection).
+the held-out tasks, or those of ``--train P=FILE`` (e.g. a
+``tcl-dataset --sampler=rdu --budget=0.1`` collection); the script writes
+the combined database it trains on to ``--out``.
 
 Targets (issue 7): on each new platform CKD beats fine-tuning and scratch
 and matches or beats MTL; on earlier platforms CKD loses at most 2 points of
@@ -80,9 +81,6 @@ def run_stage(args: argparse.Namespace, method: str, stage: int, seed: int,
         cmd += [f"--mtl-platform={p}" for p in platforms[:stage]]
     else:
         cmd += [f"--method={method}", f"--from={previous}"]
-    if method == "mtl" and stage and len({train[p] for p in platforms[:stage + 1]}) > 1:
-        raise SystemExit("mtl needs every platform's records in one "
-                         "database (--train for all or none)")
     print("$ " + " ".join(cmd), file=sys.stderr, flush=True)
     with open(args.out / f"{name}.log", "w", encoding="utf-8") as log:
         rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
@@ -92,26 +90,52 @@ def run_stage(args: argparse.Namespace, method: str, stage: int, seed: int,
     return json.loads(summary.read_text("utf-8"))
 
 
-def subset_first(args: argparse.Namespace, first: str) -> Path:
-    """--database with at most N records per training task of `first`."""
-    out = args.out / f"database-first{args.first_max_per_task}.jsonl"
+def derive_database(args: argparse.Namespace, first: str,
+                    overrides: dict[str, str]) -> Path:
+    """The benchmark's database: --database with at most
+    --first-max-per-task records per training task of `first`, and, for each
+    platform of `overrides`, its training records replaced by those of the
+    given file (held-out tasks keep --database's records)."""
+    name = f"database-first{args.first_max_per_task}"
+    if overrides:
+        name += "-" + tag_of(json.dumps(sorted(overrides.items())))
+    out = args.out / f"{name}.jsonl"
     if out.exists() and not args.force:
         return out
     held = {t["key"] for t in json.loads(
         args.test_manifest.read_text("utf-8"))["tasks"]}
     kept: dict[str, int] = {}
+    workloads: set[str] = set()
     tmp = out.with_suffix(".tmp")
     with open(args.database, encoding="utf-8") as src, \
             open(tmp, "w", encoding="utf-8") as dst:
         for line in src:
-            if '"type":"measure"' in line:
-                r = json.loads(line)
-                if r["platform"] == first and r["workload"] not in held:
+            r = json.loads(line)
+            if r.get("type") == "measure":
+                training = r["workload"] not in held
+                if training and r["platform"] in overrides:
+                    continue
+                if (training and r["platform"] == first
+                        and args.first_max_per_task):
                     n = kept.get(r["workload"], 0)
                     if n >= args.first_max_per_task:
                         continue
                     kept[r["workload"]] = n + 1
+            elif r.get("type") == "workload":
+                workloads.add(r["key"])
             dst.write(line)
+        for platform, path in overrides.items():
+            with open(path, encoding="utf-8") as extra:
+                for line in extra:
+                    r = json.loads(line)
+                    if r.get("type") == "workload":
+                        if r["key"] in workloads:
+                            continue
+                        workloads.add(r["key"])
+                    elif r.get("type") == "measure":
+                        if r["platform"] != platform or r["workload"] in held:
+                            continue
+                    dst.write(line)
     tmp.rename(out)
     return out
 
@@ -133,8 +157,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--platforms", required=True,
                    help="platform ids in sequence order, separated by ';'")
     p.add_argument("--train", action="append", default=[],
-                   help="PLATFORM=FILE: that platform's labelled records "
-                        "(default: its records in --database)")
+                   help="PLATFORM=FILE: that platform's training records "
+                        "come from FILE (e.g. tcl-dataset --sampler=rdu "
+                        "--budget=0.1) instead of --database, which keeps "
+                        "its held-out records (default: all from "
+                        "--database)")
     p.add_argument("--methods", default=",".join(METHODS))
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--epochs", type=int, default=20)
@@ -160,15 +187,16 @@ def main(argv: Optional[list[str]] = None) -> int:
         p.error(f"--methods: known are {', '.join(METHODS)}")
     seeds = [int(s) for s in args.seeds.split(",") if s]
     args.out.mkdir(parents=True, exist_ok=True)
-    if args.first_max_per_task:
-        args.database = subset_first(args, platforms[0])
-    train = {pl: str(args.database) for pl in platforms}
+    overrides = {}
     for spec in args.train:
         pl, _, path = spec.partition("=")
-        if pl not in train or not path:
+        if pl not in platforms or not path:
             p.error(f"--train {spec!r}: expected PLATFORM=FILE for a "
                     "platform of --platforms")
-        train[pl] = path
+        overrides[pl] = path
+    if args.first_max_per_task or overrides:
+        args.database = derive_database(args, platforms[0], overrides)
+    train = {pl: str(args.database) for pl in platforms}
     if not (args.build_dir / "bin" / "tcl-distill").exists():
         p.error("tcl-distill not built (scripts/setup.sh)")
     args.out.mkdir(parents=True, exist_ok=True)
