@@ -189,7 +189,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     overrides = {}
     for spec in args.train:
-        pl, _, path = spec.partition("=")
+        pl, _, path = spec.rpartition("=")  # platform ids contain "="
         if pl not in platforms or not path:
             p.error(f"--train {spec!r}: expected PLATFORM=FILE for a "
                     "platform of --platforms")
