@@ -7,6 +7,8 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
+#include "TensorTestUtils.h"
+
 #include "gtest/gtest.h"
 
 #include <cmath>
@@ -40,16 +42,8 @@ RankingData synthetic(int64_t groups, int64_t perGroup, const torch::Tensor &w,
 /// Pairwise accuracy of `model` at `slot` on `data`.
 double pairwise(RankingModel &model, const RankingData &data, int64_t slot) {
   torch::Tensor scores = tcl::predict(model, withPlatformSlot(data, slot));
-  auto toDoubles = [](const torch::Tensor &t) {
-    torch::Tensor c = t.to(torch::kFloat64).contiguous();
-    return std::vector<double>(c.data_ptr<double>(),
-                               c.data_ptr<double>() + c.numel());
-  };
-  torch::Tensor g = data.groups.contiguous();
-  std::vector<int64_t> groups(g.data_ptr<int64_t>(),
-                              g.data_ptr<int64_t>() + g.numel());
-  return pairwiseAccuracy(
-      tasksFromLabels(groups, toDoubles(data.labels), toDoubles(scores)));
+  return pairwiseAccuracy(tasksFromLabels(
+      toIntVector(data.groups), toVector(data.labels), toVector(scores)));
 }
 
 class DistillTest : public ::testing::Test {

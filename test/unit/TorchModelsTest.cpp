@@ -7,6 +7,8 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include "TensorTestUtils.h"
+
 #include "gtest/gtest.h"
 
 #include <algorithm>
@@ -121,18 +123,6 @@ RankingData syntheticData(int64_t groups, int64_t perGroup, uint64_t seed) {
                         .reshape({statements, kTokenDim + kWorkloadDim});
   data.segments = torch::tensor(segments, torch::kLong);
   return data;
-}
-
-std::vector<double> toVector(const torch::Tensor &t) {
-  torch::Tensor c = t.to(torch::kDouble).contiguous();
-  return std::vector<double>(c.data_ptr<double>(),
-                             c.data_ptr<double>() + c.numel());
-}
-
-std::vector<int64_t> toIntVector(const torch::Tensor &t) {
-  torch::Tensor c = t.contiguous();
-  return std::vector<int64_t>(c.data_ptr<int64_t>(),
-                              c.data_ptr<int64_t>() + c.numel());
 }
 
 std::vector<double> ranks(const std::vector<double> &values) {
