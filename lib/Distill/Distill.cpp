@@ -183,49 +183,6 @@ ModelInput rowsInput(const RankingData &data, const std::vector<int64_t> &rows) 
   return input;
 }
 
-/// Row indices of each group of `data`, in group id order.
-std::vector<std::vector<int64_t>> rowsByGroup(const RankingData &data) {
-  torch::Tensor g = data.groups.to(torch::kCPU).contiguous();
-  const int64_t *ids = g.data_ptr<int64_t>();
-  std::map<int64_t, std::vector<int64_t>> byGroup;
-  for (int64_t i = 0, n = g.numel(); i < n; ++i)
-    byGroup[ids[i]].push_back(i);
-  std::vector<std::vector<int64_t>> out;
-  for (auto &entry : byGroup)
-    out.push_back(std::move(entry.second));
-  return out;
-}
-
-/// Batches of whole groups (shuffled; large groups subsampled), as
-/// tcl::train makes them.
-std::vector<std::vector<int64_t>>
-makeBatches(std::vector<std::vector<int64_t>> groups,
-            const TrainOptions &options, std::mt19937_64 &rng) {
-  std::shuffle(groups.begin(), groups.end(), rng);
-  std::vector<std::vector<int64_t>> batches;
-  std::vector<int64_t> batch;
-  int64_t inBatch = 0;
-  for (std::vector<int64_t> &members : groups) {
-    if (static_cast<int64_t>(members.size()) > options.maxGroupSize) {
-      std::shuffle(members.begin(), members.end(), rng);
-      members.resize(options.maxGroupSize);
-    }
-    if (!batch.empty() &&
-        (inBatch == options.groupsPerBatch ||
-         static_cast<int64_t>(batch.size() + members.size()) >
-             options.maxBatchSamples)) {
-      batches.push_back(std::move(batch));
-      batch.clear();
-      inBatch = 0;
-    }
-    batch.insert(batch.end(), members.begin(), members.end());
-    ++inBatch;
-  }
-  if (!batch.empty())
-    batches.push_back(std::move(batch));
-  return batches;
-}
-
 /// Concatenates sequence-form data, group ids made distinct.
 RankingData concatenate(const std::vector<RankingData> &parts) {
   std::vector<torch::Tensor> tokens, mask, workload, labels, groups;
@@ -280,9 +237,10 @@ llvm::Error trainCKD(RankingModel &student, RankingModel &teacher,
 
   torch::manual_seed(t.seed);
   std::mt19937_64 rng(t.seed);
-  std::vector<std::vector<int64_t>> labeledGroups = rowsByGroup(labeled);
+  std::vector<std::vector<int64_t>> labeledGroups =
+      candidatesByGroup(labeled.groups);
   std::vector<std::vector<int64_t>> unlabeledGroups =
-      unlabeled.size() ? rowsByGroup(unlabeled)
+      unlabeled.size() ? candidatesByGroup(unlabeled.groups)
                        : std::vector<std::vector<int64_t>>{};
   std::vector<std::vector<int64_t>> unlabeledBatches;
   size_t nextUnlabeled = 0;
@@ -294,7 +252,7 @@ llvm::Error trainCKD(RankingModel &student, RankingModel &teacher,
     double lossSum = 0;
     int64_t steps = 0;
     for (const std::vector<int64_t> &rows :
-         makeBatches(labeledGroups, t, rng)) {
+         makeGroupBatches(labeledGroups, t, rng)) {
       if (rows.size() < 2)
         continue;
       torch::Tensor index = torch::tensor(rows, torch::kInt64);
@@ -304,7 +262,7 @@ llvm::Error trainCKD(RankingModel &student, RankingModel &teacher,
           labeled.groups.index_select(0, index), t.lambdaSigma);
       if (distill) {
         if (nextUnlabeled == unlabeledBatches.size()) {
-          unlabeledBatches = makeBatches(unlabeledGroups, t, rng);
+          unlabeledBatches = makeGroupBatches(unlabeledGroups, t, rng);
           nextUnlabeled = 0;
         }
         const std::vector<int64_t> &u = unlabeledBatches[nextUnlabeled++];

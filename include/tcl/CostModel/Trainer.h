@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,18 @@ struct TrainResult {
   /// True when timeLimitSeconds ended training early.
   bool timedOut = false;
 };
+
+/// The candidate indices of each group of `groups` (int64 [N]), in
+/// increasing group id order.
+std::vector<std::vector<int64_t>> candidatesByGroup(const torch::Tensor &groups);
+
+/// One epoch's batches as train() makes them: `groups` shuffled in place
+/// with `rng`, a group larger than options.maxGroupSize subsampled (a fresh
+/// sample), then whole groups per batch, at most options.groupsPerBatch of
+/// them and options.maxBatchSamples candidates (a larger group alone).
+std::vector<std::vector<int64_t>>
+makeGroupBatches(std::vector<std::vector<int64_t>> &groups,
+                 const TrainOptions &options, std::mt19937_64 &rng);
 
 /// Trains `model` on `data` (groups shuffled with options.seed each epoch,
 /// batches of whole groups, Adam, gradient clipping) and leaves it in eval

@@ -141,6 +141,48 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 
 } // namespace
 
+std::vector<std::vector<int64_t>>
+tcl::candidatesByGroup(const torch::Tensor &groups) {
+  torch::Tensor g = groups.to(torch::kCPU).contiguous();
+  const int64_t *ids = g.data_ptr<int64_t>();
+  std::map<int64_t, std::vector<int64_t>> byGroup;
+  for (int64_t i = 0, e = g.numel(); i < e; ++i)
+    byGroup[ids[i]].push_back(i);
+  std::vector<std::vector<int64_t>> out;
+  for (auto &entry : byGroup)
+    out.push_back(std::move(entry.second));
+  return out;
+}
+
+std::vector<std::vector<int64_t>>
+tcl::makeGroupBatches(std::vector<std::vector<int64_t>> &groups,
+                      const TrainOptions &options, std::mt19937_64 &rng) {
+  std::shuffle(groups.begin(), groups.end(), rng);
+  std::vector<std::vector<int64_t>> batches;
+  std::vector<int64_t> batch;
+  int64_t groupsInBatch = 0;
+  for (const std::vector<int64_t> &members : groups) {
+    std::vector<int64_t> chosen = members;
+    if (static_cast<int64_t>(chosen.size()) > options.maxGroupSize) {
+      std::shuffle(chosen.begin(), chosen.end(), rng);
+      chosen.resize(options.maxGroupSize);
+    }
+    if (!batch.empty() &&
+        (groupsInBatch == options.groupsPerBatch ||
+         static_cast<int64_t>(batch.size() + chosen.size()) >
+             options.maxBatchSamples)) {
+      batches.push_back(std::move(batch));
+      batch.clear();
+      groupsInBatch = 0;
+    }
+    batch.insert(batch.end(), chosen.begin(), chosen.end());
+    ++groupsInBatch;
+  }
+  if (!batch.empty())
+    batches.push_back(std::move(batch));
+  return batches;
+}
+
 TrainResult tcl::train(RankingModel &model, const RankingData &data,
                        const TrainOptions &options) {
   TrainResult result;
@@ -162,16 +204,7 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
     std::mt19937_64 rng(options.seed);
     Batcher batcher(data, model.form());
 
-    std::map<int64_t, std::vector<int64_t>> byGroup;
-    {
-      torch::Tensor groups = data.groups.to(torch::kCPU).contiguous();
-      const int64_t *ids = groups.data_ptr<int64_t>();
-      for (int64_t i = 0, e = groups.numel(); i < e; ++i)
-        byGroup[ids[i]].push_back(i);
-    }
-    std::vector<std::vector<int64_t>> groups;
-    for (auto &entry : byGroup)
-      groups.push_back(std::move(entry.second));
+    std::vector<std::vector<int64_t>> groups = candidatesByGroup(data.groups);
 
     torch::optim::Adam optimizer(model.parameters(),
                                  torch::optim::AdamOptions(options.learningRate)
@@ -179,29 +212,8 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
     model.train();
     for (int64_t epoch = 1; epoch <= options.epochs && !result.timedOut;
          ++epoch) {
-      std::shuffle(groups.begin(), groups.end(), rng);
-      std::vector<std::vector<int64_t>> batches;
-      std::vector<int64_t> batch;
-      int64_t groupsInBatch = 0;
-      for (const std::vector<int64_t> &members : groups) {
-        std::vector<int64_t> chosen = members;
-        if (static_cast<int64_t>(chosen.size()) > options.maxGroupSize) {
-          std::shuffle(chosen.begin(), chosen.end(), rng);
-          chosen.resize(options.maxGroupSize);
-        }
-        if (!batch.empty() &&
-            (groupsInBatch == options.groupsPerBatch ||
-             static_cast<int64_t>(batch.size() + chosen.size()) >
-                 options.maxBatchSamples)) {
-          batches.push_back(std::move(batch));
-          batch.clear();
-          groupsInBatch = 0;
-        }
-        batch.insert(batch.end(), chosen.begin(), chosen.end());
-        ++groupsInBatch;
-      }
-      if (!batch.empty())
-        batches.push_back(std::move(batch));
+      std::vector<std::vector<int64_t>> batches =
+          makeGroupBatches(groups, options, rng);
 
       double lossSum = 0;
       int64_t steps = 0;
