@@ -122,6 +122,16 @@ tcl::forEachTask(const Database &db, const TrainingDataOptions &options,
   return llvm::Error::success();
 }
 
+int64_t tcl::appendTask(TrainingData &data, const TaskRecords &task) {
+  int64_t group = static_cast<int64_t>(data.groupKeys.size());
+  data.groupKeys.push_back(task.workload->key);
+  data.groupKinds.push_back(task.workload->kind);
+  for (size_t i = 0; i < task.schedules.size(); ++i)
+    appendProgram(data, *task.sequence, *task.statements, task.schedules[i],
+                  group, task.labels[i], task.latencies[i]);
+  return group;
+}
+
 llvm::Expected<TrainingData>
 tcl::loadTrainingData(const Database &db, const TrainingDataOptions &options,
                       unsigned *skipped) {
@@ -130,13 +140,7 @@ tcl::loadTrainingData(const Database &db, const TrainingDataOptions &options,
   llvm::Error err = forEachTask(
       db, options,
       [&](const TaskRecords &task) {
-        int64_t group = static_cast<int64_t>(data.groupKeys.size());
-        data.groupKeys.push_back(task.workload->key);
-        data.groupKinds.push_back(task.workload->kind);
-        for (size_t i = 0; i < task.schedules.size(); ++i)
-          appendProgram(data, *task.sequence, *task.statements,
-                        task.schedules[i], group, task.labels[i],
-                        task.latencies[i]);
+        appendTask(data, task);
         return llvm::Error::success();
       },
       skipped);

@@ -18,6 +18,8 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <map>
+#include <optional>
 #include <random>
 
 using namespace tcl;
@@ -148,12 +150,7 @@ llvm::Expected<TrainingData> loadPlatform(const Database &db,
   llvm::Error err = forEachTask(db, options, [&](const TaskRecords &task) {
     if (heldOut.contains(task.workload->key))
       return llvm::Error::success();
-    int64_t group = static_cast<int64_t>(data.groupKeys.size());
-    data.groupKeys.push_back(task.workload->key);
-    data.groupKinds.push_back(task.workload->kind);
-    for (size_t i = 0; i < task.schedules.size(); ++i)
-      appendProgram(data, *task.sequence, *task.statements, task.schedules[i],
-                    group, task.labels[i], task.latencies[i]);
+    const int64_t group = appendTask(data, task);
     if (unlabeled) {
       unlabeled->groupKeys.push_back(task.workload->key);
       unlabeled->groupKinds.push_back(task.workload->kind);
@@ -313,11 +310,16 @@ int main(int argc, char **argv) {
   // Scores of every platform of the model on the held-out networks.
   llvm::json::Object scoresJSON, zeroShotJSON;
   if (!networks.empty()) {
-    llvm::Expected<Database> evalDb =
-        evalDatabase.empty() ? Database::open(trainDatabase, false)
-                             : Database::open(evalDatabase, false);
-    if (!evalDb)
-      return fail("--eval-database: " + llvm::toString(evalDb.takeError()));
+    // The held-out records of each platform, loaded once.
+    std::optional<Database> separateEvalDb;
+    if (!evalDatabase.empty()) {
+      llvm::Expected<Database> opened = Database::open(evalDatabase, false);
+      if (!opened)
+        return fail("--eval-database: " + llvm::toString(opened.takeError()));
+      separateEvalDb.emplace(std::move(*opened));
+    }
+    const Database &evalDb = separateEvalDb ? *separateEvalDb : *db;
+    std::map<std::string, TrainingData> evalData;
     llvm::outs() << llvm::format("%-48s %-20s %6s %8s %8s\n", "platform",
                                  "network", "tasks", "top-1", "top-5");
     // Scores `net` at `slot` on the held-out records of `id`, printed
@@ -325,14 +327,19 @@ int main(int argc, char **argv) {
     auto score = [&](RankingModel &net, int64_t slot, const std::string &id,
                      const std::string &label)
         -> llvm::Expected<std::optional<llvm::json::Object>> {
-      TrainingDataOptions evalOptions;
-      evalOptions.platform = id;
-      evalOptions.maxLength = model.maxLength;
-      evalOptions.workloads = heldOut;
-      llvm::Expected<TrainingData> eval =
-          loadTrainingData(*evalDb, evalOptions);
-      if (!eval)
-        return eval.takeError();
+      auto cached = evalData.find(id);
+      if (cached == evalData.end()) {
+        TrainingDataOptions evalOptions;
+        evalOptions.platform = id;
+        evalOptions.maxLength = model.maxLength;
+        evalOptions.workloads = heldOut;
+        llvm::Expected<TrainingData> loaded =
+            loadTrainingData(evalDb, evalOptions);
+        if (!loaded)
+          return loaded.takeError();
+        cached = evalData.emplace(id, std::move(*loaded)).first;
+      }
+      const TrainingData *eval = &cached->second;
       if (eval->size() == 0) {
         llvm::outs() << llvm::format("%-48s (no held-out records)\n",
                                      label.c_str());

@@ -95,6 +95,10 @@ struct TaskRecords {
   std::vector<double> latencies;
 };
 
+/// Appends all of `task`'s records to `data` as a new group (its workload
+/// key and kind, then every program) and returns the group's index.
+int64_t appendTask(TrainingData &data, const TaskRecords &task);
+
 /// Calls `fn` for every workload of `db` with a successful record on
 /// `options.platform`, in database order (the order of loadTrainingData's
 /// groups), stopping at the first error. Same rules and errors as
