@@ -92,11 +92,13 @@ def run_stage(args: argparse.Namespace, method: str, stage: int, seed: int,
 
 def derive_database(args: argparse.Namespace, first: str,
                     overrides: dict[str, str]) -> Path:
-    """The benchmark's database: --database with at most
+    """The benchmark's database: the --database files, concatenated, with at most
     --first-max-per-task records per training task of `first`, and, for each
     platform of `overrides`, its training records replaced by those of the
     given file (held-out tasks keep --database's records)."""
     name = f"database-first{args.first_max_per_task}"
+    if len(args.database) > 1:
+        name += "-" + tag_of(json.dumps([str(d) for d in args.database]))
     if overrides:
         name += "-" + tag_of(json.dumps(sorted(overrides.items())))
     out = args.out / f"{name}.jsonl"
@@ -107,11 +109,15 @@ def derive_database(args: argparse.Namespace, first: str,
     kept: dict[str, int] = {}
     workloads: set[str] = set()
     tmp = out.with_suffix(".tmp")
-    with open(args.database, encoding="utf-8") as src, \
-            open(tmp, "w", encoding="utf-8") as dst:
-        for line in src:
+    with open(tmp, "w", encoding="utf-8") as dst:
+        for line in (line for path in args.database
+                     for line in open(path, encoding="utf-8")):
             r = json.loads(line)
-            if r.get("type") == "measure":
+            if r.get("type") == "workload":
+                if r["key"] in workloads:
+                    continue
+                workloads.add(r["key"])
+            elif r.get("type") == "measure":
                 training = r["workload"] not in held
                 if training and r["platform"] in overrides:
                     continue
@@ -121,8 +127,6 @@ def derive_database(args: argparse.Namespace, first: str,
                     if n >= args.first_max_per_task:
                         continue
                     kept[r["workload"]] = n + 1
-            elif r.get("type") == "workload":
-                workloads.add(r["key"])
             dst.write(line)
         for platform, path in overrides.items():
             with open(path, encoding="utf-8") as extra:
@@ -150,9 +154,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="\n".join(__doc__.splitlines()[1:]))
-    p.add_argument("--database", type=Path, required=True,
+    p.add_argument("--database", type=Path, action="append", required=True,
                    help="records of every platform (held-out networks "
-                        "fully measured on each)")
+                        "fully measured on each); repeat to combine "
+                        "databases (e.g. one per platform)")
     p.add_argument("--test-manifest", type=Path, required=True)
     p.add_argument("--platforms", required=True,
                    help="platform ids in sequence order, separated by ';'")
@@ -194,8 +199,10 @@ def main(argv: Optional[list[str]] = None) -> int:
             p.error(f"--train {spec!r}: expected PLATFORM=FILE for a "
                     "platform of --platforms")
         overrides[pl] = path
-    if args.first_max_per_task or overrides:
+    if args.first_max_per_task or overrides or len(args.database) > 1:
         args.database = derive_database(args, platforms[0], overrides)
+    else:
+        args.database = args.database[0]
     train = {pl: str(args.database) for pl in platforms}
     if not (args.build_dir / "bin" / "tcl-distill").exists():
         p.error("tcl-distill not built (scripts/setup.sh)")

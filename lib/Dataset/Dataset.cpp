@@ -311,11 +311,17 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
     // programs of its seeded sequence (those a full collection measures);
     // records already in the database that are in a pool count as measured.
     PoolSelector &selector = *options.selector;
+    // Each task's measurer (with its reference output) is kept across
+    // rounds: preparing it again every round re-runs the naive reference,
+    // which costs more than the ~3 programs a round measures per task.
+    // Memory: one reference output per task (MiBs; a few hundred MiB for
+    // the 216 training tasks).
     struct PoolTask {
       unsigned index;
       size_t position;
       int64_t first;
       std::vector<Schedule> candidates;
+      std::unique_ptr<TaskMeasurer> measurer;
     };
     std::vector<PoolTask> pools;
     int64_t poolSize = 0, observed = 0;
@@ -332,7 +338,8 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
       std::set<std::vector<int64_t>> none;
       PoolTask pool{index, position, poolSize,
                     nextPrograms(space, options.seed ^ llvm::hash_value(task.key),
-                                 none, options.programsPerTask)};
+                                 none, options.programsPerTask),
+                    nullptr};
       if (llvm::Error err = selector.addTask(task.key, task.kind,
                                              *firstInstance[index], space,
                                              pool.candidates))
@@ -357,6 +364,7 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
         ++observed;
       }
       poolSize += static_cast<int64_t>(pool.candidates.size());
+      pool.measurer = std::move(m);
       pools.push_back(std::move(pool));
     }
     // As tcl::budgetCount (Sampler.h): rounded, at least 1.
@@ -395,11 +403,6 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
         if (programs.empty())
           continue;
         DatasetTask &task = result[pool.index];
-        std::unique_ptr<TaskMeasurer> m = prepare(pool.index);
-        if (!m)
-          return llvm::createStringError(
-              "workload '" + task.key + "' could be prepared before but not "
-              "in round " + llvm::Twine(round) + ": " + task.skipped);
         auto onRecord = [&](size_t i, const MeasureRecord &rec) {
           selector.observe(ids[i], rec.ok()
                                        ? rec.medianSeconds
@@ -407,7 +410,7 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
           --remaining;
         };
         if (llvm::Error err =
-                measurePrograms(*m, task, pool.position, programs,
+                measurePrograms(*pool.measurer, task, pool.position, programs,
                                 task.records + static_cast<unsigned>(programs.size()),
                                 onRecord))
           return std::move(err);
