@@ -77,9 +77,10 @@ def one_run(args: argparse.Namespace, bin_dir: Path, strategy: str,
     if budget < 1:
         selection = args.out / f"{tag}.jsonl"
         sample_json = args.out / f"{tag}.sample.json"
+        base, *extra = args.variants.get(strategy, strategy).split()
         cmd = [str(bin_dir / "tcl-sample"), f"--database={args.database}",
                f"--test-manifest={args.test_manifest}",
-               f"--strategy={strategy}", f"--budget={budget}",
+               f"--strategy={base}", *extra, f"--budget={budget}",
                f"--rounds={args.rounds}", f"--ensemble={args.ensemble}",
                f"--model={args.sampler_model}",
                f"--epochs={args.sampler_epochs}",
@@ -292,6 +293,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--strategies", default=",".join(STRATEGIES),
                    help="comma-separated tcl-sample strategies "
                         f"(default {','.join(STRATEGIES)})")
+    p.add_argument("--variant", action="append", default=[],
+                   metavar="NAME=STRATEGY [FLAGS]",
+                   help="a named tcl-sample configuration usable in "
+                        "--strategies, e.g. 'rdu-p1=rdu "
+                        "--weight-performance=1' (repeatable)")
     p.add_argument("--budgets", default="0.1,0.05,0.2,0.5",
                    help="comma-separated fractions in (0, 1), run in this "
                         "order (default 0.1,0.05,0.2,0.5); 100%% always runs")
@@ -321,8 +327,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
     args = p.parse_args(argv)
 
+    args.variants = {}
+    for spec in args.variant:
+        name, _, config = spec.partition("=")
+        if not name or not config or config.split()[0] not in STRATEGIES:
+            p.error(f"--variant {spec!r}: expected NAME=STRATEGY [FLAGS] "
+                    f"with a strategy of {', '.join(STRATEGIES)}")
+        args.variants[name] = config
     strategies = [s for s in args.strategies.split(",") if s]
-    unknown = [s for s in strategies if s not in STRATEGIES]
+    unknown = [s for s in strategies
+               if s not in STRATEGIES and s not in args.variants]
     if unknown:
         p.error(f"unknown strategies {', '.join(unknown)} (known: "
                 f"{', '.join(STRATEGIES)})")
@@ -353,7 +367,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             "sampler_config": args.sampler_config,
             "sampler_epochs": args.sampler_epochs,
             "rounds": args.rounds, "ensemble": args.ensemble,
-            "strategies": strategies, "budgets": budgets, "seeds": seeds,
+            "strategies": strategies, "variants": args.variants,
+            "budgets": budgets, "seeds": seeds,
             "command": " ".join(["/usr/bin/python3",
                                  "benchmarks/sampling/run.py"] +
                                 (argv if argv is not None else sys.argv[1:]))}

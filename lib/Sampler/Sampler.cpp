@@ -298,27 +298,54 @@ std::vector<float> representativeness(const Pools &p,
   return r;
 }
 
-/// U(x) of the file comment, normalised over the group (0 without an
-/// ensemble).
-std::vector<float> uncertainty(const Pools &p,
-                               llvm::ArrayRef<int64_t> members) {
-  std::vector<float> u(members.size(), 0);
+/// The ensemble's scores of a group's members, each member model's scores
+/// standardised over the group (step 3 of the file comment): [M][n], empty
+/// without an ensemble.
+std::vector<std::vector<float>>
+standardisedScores(const Pools &p, llvm::ArrayRef<int64_t> members) {
+  std::vector<std::vector<float>> z(p.ensembleSize);
+  for (int64_t e = 0; e < p.ensembleSize; ++e) {
+    std::vector<float> &s = z[e];
+    s.resize(members.size());
+    double sum = 0, sumSquares = 0;
+    for (size_t i = 0; i < members.size(); ++i) {
+      s[i] = p.pool.ensemble[e * p.n + members[i]];
+      sum += s[i];
+      sumSquares += static_cast<double>(s[i]) * s[i];
+    }
+    const double mean = sum / members.size();
+    const double var =
+        std::max(0.0, sumSquares / members.size() - mean * mean);
+    const double scale = var > 0 ? 1 / std::sqrt(var) : 0;
+    for (float &v : s)
+      v = static_cast<float>((v - mean) * scale);
+  }
+  return z;
+}
+
+/// U(x) and P(x) of the file comment, each normalised over the group (all 0
+/// without an ensemble).
+std::pair<std::vector<float>, std::vector<float>>
+ensembleTerms(const Pools &p, llvm::ArrayRef<int64_t> members) {
+  std::vector<float> u(members.size(), 0), perf(members.size(), 0);
   const int64_t m = p.ensembleSize;
   if (m == 0)
-    return u;
-  forEachIndex(members.size(), [&](size_t i) {
+    return {u, perf};
+  std::vector<std::vector<float>> z = standardisedScores(p, members);
+  for (size_t i = 0; i < members.size(); ++i) {
     double sum = 0, sumSquares = 0;
     for (int64_t e = 0; e < m; ++e) {
-      double s = p.pool.ensemble[e * p.n + members[i]];
-      sum += s;
-      sumSquares += s * s;
+      sum += z[e][i];
+      sumSquares += static_cast<double>(z[e][i]) * z[e][i];
     }
-    double mean = sum / m;
+    const double mean = sum / m;
     u[i] = static_cast<float>(
         std::sqrt(std::max(0.0, sumSquares / m - mean * mean)));
-  });
+    perf[i] = static_cast<float>(mean);
+  }
   normalise(u);
-  return u;
+  normalise(perf);
+  return {u, perf};
 }
 
 int64_t autoClusters(int64_t n) {
@@ -331,7 +358,7 @@ int64_t autoClusters(int64_t n) {
 /// Steps 1-6 of RDU for one group (see the header).
 std::vector<int64_t> selectRDU(const Pools &p, int64_t group, int64_t quota,
                                const SamplerOptions &options, double wR,
-                               double wD, double wU) {
+                               double wD, double wU, double wP) {
   llvm::ArrayRef<int64_t> members = p.members[group];
   const int64_t n = members.size(), dim = p.dim;
   int64_t k = options.clusters ? options.clusters : autoClusters(n);
@@ -339,8 +366,10 @@ std::vector<int64_t> selectRDU(const Pools &p, int64_t group, int64_t quota,
                                streamSeed(options.seed, group, 1));
   std::vector<float> r =
       wR > 0 ? representativeness(p, members, cl) : std::vector<float>(n, 0);
-  std::vector<float> u =
-      wU > 0 ? uncertainty(p, members) : std::vector<float>(n, 0);
+  auto [u, perf] = wU > 0 || wP > 0
+                      ? ensembleTerms(p, members)
+                      : std::pair{std::vector<float>(n, 0),
+                                  std::vector<float>(n, 0)};
 
   // Member positions per cluster (ascending, as members are) and the
   // measured programs nearest to each centre.
@@ -386,7 +415,8 @@ std::vector<int64_t> selectRDU(const Pools &p, int64_t group, int64_t quota,
     // with ties to the lower index, at a fraction of the distance
     // computations (duplicates of a pick are refreshed once).
     auto score = [&](size_t i) {
-      return wR * r[positions[i]] + wD * d[i] + wU * u[positions[i]];
+      return wR * r[positions[i]] + wD * d[i] + wU * u[positions[i]] +
+             wP * perf[positions[i]];
     };
     using Entry = std::pair<double, size_t>;
     auto worse = [](const Entry &a, const Entry &b) {
@@ -467,11 +497,12 @@ std::vector<int64_t> selectInGroup(const Pools &p, int64_t group, int64_t quota,
   switch (options.strategy) {
   case SamplerStrategy::RDU:
     return selectRDU(p, group, quota, options, options.weightRepresentativeness,
-                     options.weightDiversity, options.weightUncertainty);
+                     options.weightDiversity, options.weightUncertainty,
+                     options.weightPerformance);
   case SamplerStrategy::Random:
     return selectRandom(members, quota, streamSeed(options.seed, group, 0));
   case SamplerStrategy::Uncertainty:
-    return topByScore(members, uncertainty(p, members), quota);
+    return topByScore(members, ensembleTerms(p, members).first, quota);
   case SamplerStrategy::Representativeness: {
     int64_t k = options.clusters ? options.clusters : autoClusters(n);
     Clustering cl = clusterGroup(p, members, k, options,
@@ -482,7 +513,7 @@ std::vector<int64_t> selectInGroup(const Pools &p, int64_t group, int64_t quota,
     int64_t measured = p.measured[group].size();
     if (static_cast<double>(n) * (quota + measured) <= kExactDiversityWork)
       return selectFarthestFirst(p, group, quota);
-    return selectRDU(p, group, quota, options, 0, 1, 0);
+    return selectRDU(p, group, quota, options, 0, 1, 0, 0);
   }
   }
   llvm_unreachable("unknown sampler strategy");
@@ -574,7 +605,8 @@ llvm::Error validate(const SamplerOptions &options) {
        {std::pair<const char *, double>{"representativeness",
                                         options.weightRepresentativeness},
         {"diversity", options.weightDiversity},
-        {"uncertainty", options.weightUncertainty}})
+        {"uncertainty", options.weightUncertainty},
+        {"performance", options.weightPerformance}})
     if (!std::isfinite(weight) || weight < 0)
       return llvm::createStringError(llvm::Twine("sampler: ") + name +
                                      " weight must be finite and >= 0, got " +

@@ -167,34 +167,85 @@ TEST(SamplerTest, RepresentativenessPrefersDenseRegions) {
   }
 }
 
-TEST(SamplerTest, UncertaintyRanksEnsembleDisagreement) {
-  // Candidate i's 4 scores are mean_i -+ s_i, so their std is exactly s_i.
+/// Two members whose scores are permutations of 0..n-1 (so they share
+/// their mean and spread over the pool) differing only at the swapped pairs
+/// (0, 19), (3, 11), (5, 7), put through different affine maps: after the
+/// per-member standardisation of Sampler.h, candidate i's disagreement is
+/// proportional to |x_i - y_i| = 19, 8, 2 on those pairs and 0 elsewhere.
+SamplerPool swappedPairEnsemble(float scale0, float shift0, float scale1,
+                                float shift1) {
   const int64_t n = 20;
-  std::vector<float> spread(n);
-  std::iota(spread.begin(), spread.end(), 1.0f);
-  std::mt19937_64 rng(3);
-  std::shuffle(spread.begin(), spread.end(), rng);
-  std::uniform_real_distribution<float> mean(-5, 5);
+  std::vector<float> x(n), y(n);
+  std::iota(x.begin(), x.end(), 0.0f);
+  y = x;
+  for (auto [a, b] : {std::pair{0, 19}, {3, 11}, {5, 7}})
+    std::swap(y[a], y[b]);
   SamplerPool pool;
   pool.dim = 2;
-  pool.ensemble.resize(4 * n);
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<float> coordinate(-5, 5);
+  for (int64_t i = 0; i < 2 * n; ++i)
+    pool.embeddings.push_back(coordinate(rng));
+  for (float v : x)
+    pool.ensemble.push_back(scale0 * v + shift0);
+  for (float v : y)
+    pool.ensemble.push_back(scale1 * v + shift1);
+  return pool;
+}
+
+TEST(SamplerTest, UncertaintyRanksEnsembleDisagreement) {
+  SamplerPool pool = swappedPairEnsemble(1, 0, 1, 0);
+  SamplerOptions options = withStrategy(SamplerStrategy::Uncertainty);
+  EXPECT_EQ(select(pool, 2, options), (std::vector<int64_t>{0, 19}));
+  EXPECT_EQ(select(pool, 4, options), (std::vector<int64_t>{0, 3, 11, 19}));
+  EXPECT_EQ(select(pool, 6, options),
+            (std::vector<int64_t>{0, 3, 5, 7, 11, 19}));
+}
+
+TEST(SamplerTest, UncertaintyIgnoresEachMembersShiftAndScale) {
+  // Ranking models are defined up to a per-task shift and scale; raw
+  // scores 3x + 100 and 0.5y - 7 would disagree most on the largest x.
+  SamplerPool pool = swappedPairEnsemble(3, 100, 0.5f, -7);
+  SamplerOptions options = withStrategy(SamplerStrategy::Uncertainty);
+  EXPECT_EQ(select(pool, 2, options), (std::vector<int64_t>{0, 19}));
+  EXPECT_EQ(select(pool, 4, options), (std::vector<int64_t>{0, 3, 11, 19}));
+}
+
+TEST(SamplerTest, PerformanceTermPrefersPredictedFastPrograms) {
+  // Both members rank by x (scores x and 2x + 5); with only the performance
+  // term, one cluster, RDU takes the largest x first.
+  SamplerPool pool;
+  pool.dim = 2;
+  const int64_t n = 30;
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<float> uniform(-5, 5);
+  std::vector<float> x(n);
   for (int64_t i = 0; i < n; ++i) {
-    pool.embeddings.push_back(mean(rng));
-    pool.embeddings.push_back(mean(rng));
-    float m = mean(rng);
-    for (int64_t e = 0; e < 4; ++e)
-      pool.ensemble[e * n + i] = e % 2 ? m + spread[i] : m - spread[i];
+    pool.embeddings.push_back(uniform(rng));
+    pool.embeddings.push_back(uniform(rng));
+    x[i] = uniform(rng);
   }
-  std::vector<int64_t> bySpread(n);
-  std::iota(bySpread.begin(), bySpread.end(), 0);
-  std::sort(bySpread.begin(), bySpread.end(),
-            [&](int64_t a, int64_t b) { return spread[a] > spread[b]; });
-  for (int64_t count = 1; count <= 6; ++count) {
-    std::vector<int64_t> expected(bySpread.begin(), bySpread.begin() + count);
-    std::sort(expected.begin(), expected.end());
-    EXPECT_EQ(select(pool, count, withStrategy(SamplerStrategy::Uncertainty)),
-              expected);
-  }
+  for (float v : x)
+    pool.ensemble.push_back(v);
+  for (float v : x)
+    pool.ensemble.push_back(2 * v + 5);
+  SamplerOptions options;
+  options.weightRepresentativeness = 0;
+  options.weightDiversity = 0;
+  options.weightUncertainty = 0;
+  options.weightPerformance = 1;
+  options.clusters = 1;
+  std::vector<int64_t> byScore(n);
+  std::iota(byScore.begin(), byScore.end(), 0);
+  std::sort(byScore.begin(), byScore.end(),
+            [&](int64_t a, int64_t b) { return x[a] > x[b]; });
+  std::vector<int64_t> expected(byScore.begin(), byScore.begin() + 5);
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(select(pool, 5, options), expected);
+  // Without it (plain RDU weights), the same call picks something else.
+  options = {};
+  options.clusters = 1;
+  EXPECT_NE(select(pool, 5, options), expected);
 }
 
 TEST(SamplerTest, DiversityOnlyRDUCoversAllClustersBeforeRepeating) {
@@ -358,6 +409,9 @@ TEST(SamplerTest, RejectsBadInput) {
   SamplerOptions options;
   options.weightDiversity = -1;
   expectError(errorOf(good, 1, options), "diversity weight must be finite");
+  options = {};
+  options.weightPerformance = NAN;
+  expectError(errorOf(good, 1, options), "performance weight must be finite");
   options = {};
   options.clusters = -2;
   expectError(errorOf(good, 1, options), "clusters must be >= 0");

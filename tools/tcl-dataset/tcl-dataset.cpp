@@ -148,6 +148,11 @@ static cl::opt<double>
     weightU("weight-uncertainty", cl::init(1.0),
             cl::desc("RDU weight of uncertainty (>= 0, default 1)"),
             cl::cat(samplerCategory));
+static cl::opt<double> weightP(
+    "weight-performance", cl::init(0.0),
+    cl::desc("Weight of the predicted-performance term added to RDU's score "
+             "(>= 0, default 0: plain RDU; needs --ensemble >= 1)"),
+    cl::cat(samplerCategory));
 static cl::opt<unsigned>
     torchThreads("torch-threads", cl::init(0),
                  cl::desc("Threads for the sampler's training (0: all "
@@ -248,6 +253,7 @@ int main(int argc, char **argv) {
     samplerOptions.sampler.weightRepresentativeness = weightR;
     samplerOptions.sampler.weightDiversity = weightD;
     samplerOptions.sampler.weightUncertainty = weightU;
+    samplerOptions.sampler.weightPerformance = weightP;
     samplerOptions.ensemble = ensemble;
     samplerOptions.epochs = samplerEpochs;
     samplerOptions.seed = seed;

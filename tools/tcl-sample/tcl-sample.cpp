@@ -60,7 +60,7 @@ static cl::opt<std::string>
 static cl::opt<double> weightR(
     "weight-representativeness", cl::init(1.0),
     cl::desc("RDU weight wR of the representativeness term (>= 0; "
-             "Sampler.h gives the score wR R + wD D + wU U)"),
+             "Sampler.h gives the score wR R + wD D + wU U + wP P)"),
     cl::cat(category));
 static cl::opt<double>
     weightD("weight-diversity", cl::init(1.0),
@@ -70,6 +70,11 @@ static cl::opt<double>
     weightU("weight-uncertainty", cl::init(1.0),
             cl::desc("RDU weight wU of the uncertainty term (>= 0)"),
             cl::cat(category));
+static cl::opt<double> weightP(
+    "weight-performance", cl::init(0.0),
+    cl::desc("Weight wP of the predicted-performance term P, the ensemble's "
+             "mean standardised score (>= 0; default 0: plain RDU)"),
+    cl::cat(category));
 static cl::opt<int64_t> clusters(
     "clusters", cl::init(0),
     cl::desc("k-means clusters per task for rdu and representativeness (0: "
@@ -234,7 +239,7 @@ int main(int argc, char **argv) {
     return fail("--budget: " + llvm::toString(valid.takeError()));
   if (rounds < 1)
     return fail("--rounds must be at least 1");
-  for (const cl::opt<double> *w : {&weightR, &weightD, &weightU})
+  for (const cl::opt<double> *w : {&weightR, &weightD, &weightU, &weightP})
     if (!std::isfinite(w->getValue()) || w->getValue() < 0)
       return fail("--" + w->ArgStr + " must be finite and >= 0, got " +
                   llvm::formatv("{0}", w->getValue()).str());
@@ -260,6 +265,7 @@ int main(int argc, char **argv) {
   samplerOptions.sampler.weightRepresentativeness = weightR;
   samplerOptions.sampler.weightDiversity = weightD;
   samplerOptions.sampler.weightUncertainty = weightU;
+  samplerOptions.sampler.weightPerformance = weightP;
   samplerOptions.sampler.clusters = clusters;
   samplerOptions.ensemble = ensemble;
   samplerOptions.epochs = epochs;
@@ -422,7 +428,8 @@ int main(int argc, char **argv) {
         {"ensemble", static_cast<int64_t>(ensemble.getValue())},
         {"weights", llvm::json::Object{{"representativeness", weightR.getValue()},
                                        {"diversity", weightD.getValue()},
-                                       {"uncertainty", weightU.getValue()}}},
+                                       {"uncertainty", weightU.getValue()},
+                                       {"performance", weightP.getValue()}}},
         {"clusters", clusters.getValue()},
         {"epochs", static_cast<int64_t>(epochs.getValue())},
         {"rounds", std::move(roundsJSON)},

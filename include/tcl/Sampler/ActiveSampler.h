@@ -14,7 +14,8 @@
 //      fresh models from `modelConfig` with seeds seed + m, or copies of the
 //      pretrained model fine-tuned on them.
 //   2. Embed every candidate with model 0 (RankingModel::embed) and score it
-//      with every model (the ensemble's disagreement is the uncertainty).
+//      with every model (the ensemble's disagreement is the uncertainty,
+//      its mean the optional performance term).
 //   3. selectCandidates with `sampler` (its seed + the round number) over
 //      the unobserved candidates, the observed ones as the measured set.
 //

@@ -35,7 +35,19 @@
 //      (all 0 when constant).
 //   3. Uncertainty U(x): the standard deviation (population, 1/M) of the M
 //      ensemble scores of x, min-max normalised to [0, 1] over the group;
-//      0 without an ensemble.
+//      0 without an ensemble. Each member's scores are first standardised
+//      over the group (z-scores: mean 0, standard deviation 1; all 0 when
+//      constant): ranking models (LambdaRank, tcl::train) are defined only
+//      up to a per-task shift and scale, so raw scores of different members
+//      are not comparable and their spread would measure the members'
+//      arbitrary offsets rather than their disagreement.
+//      Performance P(x) (optional, weight wP, default 0): the mean of the
+//      standardised member scores, min-max normalised over the group. It
+//      favours programs the ensemble predicts fast, the region where
+//      TenSet's top-k score is decided (exploitation, as a tuner measures
+//      its cost model's best predictions, e.g. Ansor, OSDI 2020). Not part
+//      of the RDU formula; --weight-performance of tcl-sample and
+//      tcl-dataset turns it on.
 //   4. Diversity D(x) = min(1, d(x, S_k) / s_k), the Euclidean distance
 //      from x to the nearest program of S_k, the measured programs (of the
 //      group, assigned to their nearest centroid) and programs already
@@ -51,7 +63,7 @@
 //      n_k - 1. For a budget of many picks per cluster this is the split
 //      proportional to n_k.
 //   6. Within each cluster, greedily: pick the unpicked member with the
-//      largest wR R + wD D + wU U (ties to the lower pool index), then
+//      largest wR R + wD D + wU U + wP P (ties to the lower pool index), then
 //      lower D of the cluster's members to the scaled distance to the pick.
 //      Updates touch only the cluster, so the cost is at most
 //      sum_k n_k q_k H rather than N count H, which keeps a pool of
@@ -61,8 +73,9 @@
 //      score is refreshed; the picks are those of the plain greedy.
 //
 //   Random: a seeded uniform sample without replacement of each group.
-//   Uncertainty: the quota_g candidates with the largest ensemble standard
-//     deviation (ties to the lower index).
+//   Uncertainty: the quota_g candidates with the largest U (the standard
+//     deviation of the standardised ensemble scores; ties to the lower
+//     index).
 //   Representativeness: the quota_g candidates with the largest R, with
 //     K = min(clusters, n_g) clusters (densest first).
 //   Diversity: greedy farthest-first traversal, the 2-approximation of
@@ -136,6 +149,8 @@ struct SamplerOptions {
   double weightRepresentativeness = 1;
   double weightDiversity = 1;
   double weightUncertainty = 1;
+  /// Weight wP of the performance term P (finite, >= 0; 0: plain RDU).
+  double weightPerformance = 0;
   /// k-means clusters per group; 0: ceil(sqrt(n_g)) capped at 1024.
   /// RDU also caps it at the group's quota.
   int64_t clusters = 0;
