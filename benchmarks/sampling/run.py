@@ -301,6 +301,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--budgets", default="0.1,0.05,0.2,0.5",
                    help="comma-separated fractions in (0, 1), run in this "
                         "order (default 0.1,0.05,0.2,0.5); 100%% always runs")
+    p.add_argument("--skip-full", action="store_true",
+                   help="do not train the 100%% reference (e.g. when only "
+                        "strategies are compared)")
     p.add_argument("--seeds", default="0,1,2",
                    help="comma-separated seeds (default 0,1,2)")
     p.add_argument("--model", default="mamba",
@@ -374,7 +377,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                                 (argv if argv is not None else sys.argv[1:]))}
     plan = [(s, b, seed) for b in budgets[:1] for seed in seeds
             for s in strategies]
-    plan += [("full", 1.0, seed) for seed in seeds]
+    if not args.skip_full:
+        plan += [("full", 1.0, seed) for seed in seeds]
     plan += [(s, b, seed) for b in budgets[1:] for seed in seeds
              for s in strategies]
     runs: list[dict[str, Any]] = []
