@@ -25,12 +25,16 @@ Targets (issue 7): on each new platform CKD beats fine-tuning and scratch
 and matches or beats MTL; on earlier platforms CKD loses at most 2 points of
 top-1; parameters do not grow.
 
-Usage::
+Usage (the three shipped platforms; unpack the .jsonl.xz files first)::
 
     /usr/bin/python3 benchmarks/continual/run.py \\
         --database data/cpu-avx512-t2/dataset.jsonl \\
+        --database data/cpu-avx2-t2/dataset.jsonl \\
         --test-manifest data/cpu-avx512-t2/eval.manifest.json \\
-        --platforms 'cpu:avx512,threads=2@Intel(R) Xeon(R) Processor;cpu:avx512,threads=2@AMD EPYC'
+        --platforms 'cpu:avx512,threads=2@Intel(R) Xeon(R) Processor;cpu:avx512,threads=2@AMD EPYC;cpu:avx2,threads=2@AMD EPYC' \\
+        --train 'cpu:avx512,threads=2@AMD EPYC=data/cpu-avx512-t2/amd-rdu10.jsonl' \\
+        --train 'cpu:avx2,threads=2@AMD EPYC=data/cpu-avx2-t2/rdu10.jsonl' \\
+        --first-max-per-task 32 --threads 1
 """
 
 from __future__ import annotations
