@@ -366,7 +366,8 @@ def write_results(args: argparse.Namespace, platforms: list[str],
                             va="center", color="white", fontsize=8)
         ax.set_xticks(range(len(platforms)), short)
         ax.set_yticks(range(len(platforms)),
-                      [f"after {i + 1}" for i in range(len(platforms))])
+                      [f"after {i + 1}" for i in range(len(platforms))]
+                      if ax is axes[0][0] else [])
         ax.set_title(method)
     fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="top-1")
     fig.savefig(args.out / "heatmap.png", dpi=120)
