@@ -112,38 +112,39 @@ def derive_database(args: argparse.Namespace, first: str,
         args.test_manifest.read_text("utf-8"))["tasks"]}
     kept: dict[str, int] = {}
     workloads: set[str] = set()
+
+    def keep(r: dict[str, Any], override: Optional[str]) -> bool:
+        """Whether record `r` goes to the derived database; `override` is
+        the platform whose training records the file being read supplies
+        (None for --database)."""
+        if r.get("type") == "workload":
+            if r["key"] in workloads:
+                return False
+            workloads.add(r["key"])
+            return True
+        if r.get("type") != "measure":
+            return True
+        training = r["workload"] not in held
+        if override is not None:
+            return training and r["platform"] == override
+        if training and r["platform"] in overrides:
+            return False
+        if training and r["platform"] == first and args.first_max_per_task:
+            n = kept.get(r["workload"], 0)
+            if n >= args.first_max_per_task:
+                return False
+            kept[r["workload"]] = n + 1
+        return True
+
+    sources = [(path, None) for path in args.database]
+    sources += [(Path(path), platform) for platform, path in overrides.items()]
     tmp = out.with_suffix(".tmp")
     with open(tmp, "w", encoding="utf-8") as dst:
-        for line in (line for path in args.database
-                     for line in open(path, encoding="utf-8")):
-            r = json.loads(line)
-            if r.get("type") == "workload":
-                if r["key"] in workloads:
-                    continue
-                workloads.add(r["key"])
-            elif r.get("type") == "measure":
-                training = r["workload"] not in held
-                if training and r["platform"] in overrides:
-                    continue
-                if (training and r["platform"] == first
-                        and args.first_max_per_task):
-                    n = kept.get(r["workload"], 0)
-                    if n >= args.first_max_per_task:
-                        continue
-                    kept[r["workload"]] = n + 1
-            dst.write(line)
-        for platform, path in overrides.items():
-            with open(path, encoding="utf-8") as extra:
-                for line in extra:
-                    r = json.loads(line)
-                    if r.get("type") == "workload":
-                        if r["key"] in workloads:
-                            continue
-                        workloads.add(r["key"])
-                    elif r.get("type") == "measure":
-                        if r["platform"] != platform or r["workload"] in held:
-                            continue
-                    dst.write(line)
+        for path, override in sources:
+            with open(path, encoding="utf-8") as src:
+                for line in src:
+                    if keep(json.loads(line), override):
+                        dst.write(line)
     tmp.rename(out)
     return out
 

@@ -300,7 +300,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                         "--weight-performance=1' (repeatable)")
     p.add_argument("--budgets", default="0.1,0.05,0.2,0.5",
                    help="comma-separated fractions in (0, 1), run in this "
-                        "order (default 0.1,0.05,0.2,0.5); 100%% always runs")
+                        "order (default 0.1,0.05,0.2,0.5); 100%% runs too "
+                        "unless --skip-full")
     p.add_argument("--skip-full", action="store_true",
                    help="do not train the 100%% reference (e.g. when only "
                         "strategies are compared)")
@@ -350,7 +351,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         p.error(f"--budgets/--seeds: {e}")
     bad = [b for b in budgets if not 0 < b < 1]
     if bad:
-        p.error(f"budgets must be in (0, 1) (100% always runs): {bad}")
+        p.error(f"budgets must be in (0, 1) (100% is the --skip-full "
+                f"reference): {bad}")
     bin_dir = args.build_dir / "bin"
     for tool in ("tcl-sample", "tcl-train"):
         if not (bin_dir / tool).exists():

@@ -217,15 +217,18 @@ llvm::Expected<std::vector<int64_t>> ActiveSampler::chooseNext(int64_t count) {
     candidates.measured = gatherRows(rows, dim, measured);
     for (int64_t i : measured)
       candidates.measuredGroups.push_back(pool.groups[i]);
-    // Scores of every member, also a single one (the performance term).
-    for (const std::shared_ptr<RankingModel> &model : models) {
-      torch::Tensor scores = tcl::predict(*model, all, 512, &error);
-      if (!scores.defined())
-        return fail("scoring the pool failed: " + error);
-      std::vector<float> s = toFloats(scores);
-      for (int64_t i : remaining)
-        candidates.ensemble.push_back(s[i]);
-    }
+    // The members' scores feed the uncertainty (two or more members) and
+    // the performance term (any number); without either they are not
+    // computed.
+    if (models.size() > 1 || samplerOptions.weightPerformance > 0)
+      for (const std::shared_ptr<RankingModel> &model : models) {
+        torch::Tensor scores = tcl::predict(*model, all, 512, &error);
+        if (!scores.defined())
+          return fail("scoring the pool failed: " + error);
+        std::vector<float> s = toFloats(scores);
+        for (int64_t i : remaining)
+          candidates.ensemble.push_back(s[i]);
+      }
     log.embedSeconds = secondsSince(embedStart);
   }
 

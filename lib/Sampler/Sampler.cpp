@@ -332,7 +332,7 @@ ensembleTerms(const Pools &p, llvm::ArrayRef<int64_t> members) {
   if (m == 0)
     return {u, perf};
   std::vector<std::vector<float>> z = standardisedScores(p, members);
-  for (size_t i = 0; i < members.size(); ++i) {
+  forEachIndex(members.size(), [&](size_t i) {
     double sum = 0, sumSquares = 0;
     for (int64_t e = 0; e < m; ++e) {
       sum += z[e][i];
@@ -342,7 +342,7 @@ ensembleTerms(const Pools &p, llvm::ArrayRef<int64_t> members) {
     u[i] = static_cast<float>(
         std::sqrt(std::max(0.0, sumSquares / m - mean * mean)));
     perf[i] = static_cast<float>(mean);
-  }
+  });
   normalise(u);
   normalise(perf);
   return {u, perf};
@@ -355,10 +355,13 @@ int64_t autoClusters(int64_t n) {
   return std::min(k, kMaxAutoClusters);
 }
 
-/// Steps 1-6 of RDU for one group (see the header).
+/// Steps 1-6 of RDU for one group (see the header), with the weights of
+/// `options`.
 std::vector<int64_t> selectRDU(const Pools &p, int64_t group, int64_t quota,
-                               const SamplerOptions &options, double wR,
-                               double wD, double wU, double wP) {
+                               const SamplerOptions &options) {
+  const double wR = options.weightRepresentativeness,
+               wD = options.weightDiversity, wU = options.weightUncertainty,
+               wP = options.weightPerformance;
   llvm::ArrayRef<int64_t> members = p.members[group];
   const int64_t n = members.size(), dim = p.dim;
   int64_t k = options.clusters ? options.clusters : autoClusters(n);
@@ -496,9 +499,7 @@ std::vector<int64_t> selectInGroup(const Pools &p, int64_t group, int64_t quota,
     return members.vec();
   switch (options.strategy) {
   case SamplerStrategy::RDU:
-    return selectRDU(p, group, quota, options, options.weightRepresentativeness,
-                     options.weightDiversity, options.weightUncertainty,
-                     options.weightPerformance);
+    return selectRDU(p, group, quota, options);
   case SamplerStrategy::Random:
     return selectRandom(members, quota, streamSeed(options.seed, group, 0));
   case SamplerStrategy::Uncertainty:
@@ -513,7 +514,12 @@ std::vector<int64_t> selectInGroup(const Pools &p, int64_t group, int64_t quota,
     int64_t measured = p.measured[group].size();
     if (static_cast<double>(n) * (quota + measured) <= kExactDiversityWork)
       return selectFarthestFirst(p, group, quota);
-    return selectRDU(p, group, quota, options, 0, 1, 0, 0);
+    SamplerOptions diversityOnly = options;
+    diversityOnly.weightRepresentativeness = 0;
+    diversityOnly.weightDiversity = 1;
+    diversityOnly.weightUncertainty = 0;
+    diversityOnly.weightPerformance = 0;
+    return selectRDU(p, group, quota, diversityOnly);
   }
   }
   llvm_unreachable("unknown sampler strategy");

@@ -151,7 +151,7 @@ static cl::opt<double>
 static cl::opt<double> weightP(
     "weight-performance", cl::init(0.0),
     cl::desc("Weight of the predicted-performance term added to RDU's score "
-             "(>= 0, default 0: plain RDU; needs --ensemble >= 1)"),
+             "(>= 0, default 0: plain RDU)"),
     cl::cat(samplerCategory));
 static cl::opt<unsigned>
     torchThreads("torch-threads", cl::init(0),
