@@ -447,6 +447,14 @@ TEST_F(TorchModelsTest, ConfigJSONRoundTripAndErrors) {
   EXPECT_NE(parsed.fromJSON(R"({"d_stat":3})").find("unknown key 'd_stat'"),
             std::string::npos);
   EXPECT_NE(parsed.fromJSON(R"({"d_state":3.5})"), "");
+  // input_norm appears only when set, and only 0 or 1 is valid.
+  MambaConfig normalised = mamba;
+  normalised.inputNorm = 1;
+  EXPECT_NE(normalised.toJSON().find(R"("input_norm":1)"), std::string::npos);
+  EXPECT_EQ(mamba.toJSON().find("input_norm"), std::string::npos);
+  normalised.inputNorm = 2;
+  EXPECT_NE(normalised.validate().find("input_norm must be 0 or 1"),
+            std::string::npos);
   EXPECT_NE(parsed.fromJSON(R"({"d_state":3)"), "");
 
   ModelOrError bad =
@@ -697,6 +705,8 @@ TEST_F(TorchModelsTest, SaveLoadRoundTrip) {
   for (const std::string &config :
        {std::string(R"({"model":"mamba","token_dim":6,"workload_dim":3,)"
                     R"("d_model":16,"d_state":4})"),
+        std::string(R"({"model":"mamba","token_dim":6,"workload_dim":3,)"
+                    R"("d_model":16,"d_state":4,"input_norm":1})"),
         std::string(R"({"model":"tlp","token_dim":6,"workload_dim":3,)"
                     R"("hidden":16,"heads":2})"),
         std::string(R"({"model":"mlp","statement_dim":9,"hidden":16,)"
@@ -904,6 +914,122 @@ TEST_F(TorchModelsTest, MambaEmbedInferencePathMatchesTrainingPath) {
   ASSERT_EQ(inference.sizes(), torch::IntArrayRef({B, 16}));
   EXPECT_TRUE(torch::allclose(inference, training, 1e-4, 1e-4))
       << (inference - training).abs().max();
+}
+
+//===----------------------------------------------------------------------===//
+// Input standardisation (MambaConfig::inputNorm)
+//===----------------------------------------------------------------------===//
+
+torch::Tensor namedBuffer(RankingModel &model, const std::string &name) {
+  for (const auto &item : model.named_buffers())
+    if (item.key() == name)
+      return item.value();
+  ADD_FAILURE() << "no buffer '" << name << "'";
+  return torch::Tensor();
+}
+
+/// syntheticData with its real token features shifted and scaled per
+/// feature (feature k: x * (k + 1) + 2k), so the statistics are not 0 / 1.
+RankingData skewedData(int64_t groups, int64_t perGroup, uint64_t seed) {
+  RankingData data = syntheticData(groups, perGroup, seed);
+  torch::Tensor scale = torch::arange(1, kTokenDim + 1, torch::kFloat);
+  torch::Tensor shift = 2 * torch::arange(0, kTokenDim, torch::kFloat);
+  data.tokens = (data.tokens * scale + shift) * data.mask.unsqueeze(-1);
+  data.workload = data.workload * 4 - 3;
+  return data;
+}
+
+const char *kNormalisedMamba =
+    R"({"model":"mamba","token_dim":6,"workload_dim":3,)"
+    R"("d_model":16,"d_state":4,"input_norm":1})";
+
+// train() fits the mean and std of every input feature over the real
+// tokens once, and never again.
+TEST_F(TorchModelsTest, MambaInputNormFitsStatisticsOnce) {
+  RankingData data = skewedData(4, 8, 21);
+  std::shared_ptr<RankingModel> model = makeModel(kNormalisedMamba, 1);
+  ASSERT_TRUE(model);
+  EXPECT_EQ(namedBuffer(*model, "input_fitted").item<float>(), 0.0f);
+  EXPECT_TRUE(torch::equal(namedBuffer(*model, "input_scale"),
+                           torch::ones({kTokenDim + kWorkloadDim})));
+  TrainOptions options;
+  options.epochs = 1;
+  ASSERT_EQ(train(*model, data, options).error, "");
+  EXPECT_EQ(namedBuffer(*model, "input_fitted").item<float>(), 1.0f);
+
+  // The statistics by hand: every real position counts its token and its
+  // program's workload once.
+  std::vector<double> sum(kTokenDim + kWorkloadDim, 0),
+      sumSq(kTokenDim + kWorkloadDim, 0);
+  double count = 0;
+  auto tokens = data.tokens.accessor<float, 3>();
+  auto mask = data.mask.accessor<float, 2>();
+  auto workload = data.workload.accessor<float, 2>();
+  for (int64_t i = 0; i < data.size(); ++i)
+    for (int64_t t = 0; t < kMaxLength; ++t) {
+      if (mask[i][t] == 0)
+        continue;
+      ++count;
+      for (int64_t k = 0; k < kTokenDim + kWorkloadDim; ++k) {
+        double x = k < kTokenDim ? tokens[i][t][k]
+                                 : workload[i][k - kTokenDim];
+        sum[k] += x;
+        sumSq[k] += x * x;
+      }
+    }
+  torch::Tensor shift = namedBuffer(*model, "input_shift");
+  torch::Tensor scale = namedBuffer(*model, "input_scale");
+  for (int64_t k = 0; k < kTokenDim + kWorkloadDim; ++k) {
+    double mean = sum[k] / count;
+    double std = std::sqrt(std::max(0.0, sumSq[k] / count - mean * mean));
+    SCOPED_TRACE("feature " + std::to_string(k));
+    EXPECT_NEAR(shift[k].item<float>(), mean, 1e-3 * (1 + std::abs(mean)));
+    EXPECT_NEAR(scale[k].item<float>(), 1.0 / std, 1e-3 / std);
+  }
+  // Fine-tuning on other data keeps them.
+  torch::Tensor before = shift.clone();
+  ASSERT_EQ(train(*model, syntheticData(3, 8, 5), options).error, "");
+  EXPECT_TRUE(torch::equal(namedBuffer(*model, "input_shift"), before));
+}
+
+// A fitted model scores raw inputs exactly as the same weights without
+// fitted statistics score the standardised inputs, on the training path and
+// on the fused inference path; padding stays invisible.
+TEST_F(TorchModelsTest, MambaInputNormIsStandardisation) {
+  RankingData data = skewedData(4, 8, 22);
+  std::shared_ptr<RankingModel> fitted = makeModel(kNormalisedMamba, 2);
+  std::shared_ptr<RankingModel> plain = makeModel(kNormalisedMamba, 2);
+  ASSERT_TRUE(fitted && plain);
+  ModelInput raw;
+  raw.tokens = data.tokens;
+  raw.mask = data.mask;
+  raw.workload = data.workload;
+  fitted->fitInputs(raw);
+  torch::Tensor shift = namedBuffer(*fitted, "input_shift");
+  torch::Tensor scale = namedBuffer(*fitted, "input_scale");
+  ASSERT_GT((scale - 1).abs().max().item<float>(), 0.1f);
+
+  ModelInput standardised;
+  standardised.mask = data.mask;
+  standardised.tokens =
+      (data.tokens - shift.narrow(0, 0, kTokenDim)) *
+      scale.narrow(0, 0, kTokenDim);
+  standardised.workload =
+      (data.workload - shift.narrow(0, kTokenDim, kWorkloadDim)) *
+      scale.narrow(0, kTokenDim, kWorkloadDim);
+  // Padded rows become non-zero after the shift: they must still not count.
+  ASSERT_GT(standardised.tokens.abs().sum().item<float>(), 0.0f);
+
+  fitted->eval();
+  plain->eval();
+  torch::Tensor expected = plain->score(standardised).detach();
+  EXPECT_TRUE(torch::allclose(fitted->score(raw).detach(), expected, 1e-4,
+                              1e-4));
+  torch::NoGradGuard noGrad;
+  EXPECT_TRUE(torch::allclose(fitted->score(raw), expected, 1e-4, 1e-4));
+  EXPECT_TRUE(
+      torch::allclose(fitted->embed(raw), plain->embed(standardised), 1e-4,
+                      1e-4));
 }
 
 } // namespace

@@ -73,6 +73,18 @@ static cl::opt<unsigned> epochs("epochs", cl::init(30),
 static cl::opt<double> learningRate("lr", cl::init(7e-4),
                                     cl::desc("Adam learning rate"),
                                     cl::cat(category));
+static cl::opt<LRSchedule> lrSchedule(
+    "lr-schedule", cl::init(LRSchedule::Constant),
+    cl::desc("Learning-rate schedule over the training steps"),
+    cl::values(clEnumValN(LRSchedule::Constant, "constant", "--lr throughout"),
+               clEnumValN(LRSchedule::Cosine, "cosine",
+                          "cosine annealing from --lr to 0 over all epochs")),
+    cl::cat(category));
+static cl::opt<unsigned> groupsPerBatch(
+    "groups-per-batch", cl::init(TrainOptions().groupsPerBatch),
+    cl::desc("Tasks per training batch (whole tasks; a batch also stops at "
+             "2048 programs): fewer means more optimizer steps per epoch"),
+    cl::cat(category));
 static cl::opt<std::string> loss("loss", cl::init("lambdarank"),
                                  cl::desc("lambdarank or mse"),
                                  cl::cat(category));
@@ -149,6 +161,8 @@ Trained trainNeural(const std::string &config, const TrainingData &train,
   TrainOptions options;
   options.epochs = epochs;
   options.learningRate = learningRate;
+  options.groupsPerBatch = groupsPerBatch;
+  options.schedule = lrSchedule;
   options.loss = loss == "mse" ? LossKind::MSE : LossKind::LambdaRank;
   options.seed = seed;
   options.timeLimitSeconds = timeLimit;
@@ -441,6 +455,9 @@ int main(int argc, char **argv) {
       {"test_tasks", static_cast<int64_t>(eval.groupKeys.size())},
       {"test_programs", static_cast<int64_t>(eval.size())},
       {"epochs", result.epochs},
+      {"learning_rate", learningRate.getValue()},
+      {"lr_schedule", lrSchedule == LRSchedule::Cosine ? "cosine" : "constant"},
+      {"groups_per_batch", static_cast<int64_t>(groupsPerBatch.getValue())},
       {"train_seconds", result.trainSeconds},
       {"final_loss", result.finalLoss},
       {"predictions_per_second", result.predictionsPerSecond},

@@ -93,6 +93,11 @@ public:
   virtual std::string describeConfig() const = 0;
   /// Number of trainable scalars (parameters, not buffers).
   int64_t parameterCount() const;
+  /// Called by train() (Trainer.h) with all of its training data before the
+  /// first step, so that a model can fit statistics of its inputs (see
+  /// MambaConfig::inputNorm). The default does nothing. Throws c10::Error on
+  /// inconsistent shapes.
+  virtual void fitInputs(const ModelInput &all) { (void)all; }
 };
 
 //===----------------------------------------------------------------------===//
@@ -101,7 +106,7 @@ public:
 
 /// Architecture of MambaCostModel. JSON keys: "model":"mamba", "token_dim",
 /// "workload_dim", "d_model", "d_state", "d_conv", "expand", "layers",
-/// "head_hidden".
+/// "head_hidden", "platform_slots", "input_norm".
 struct MambaConfig {
   /// D, features per token.
   int64_t tokenDim = 0;
@@ -126,6 +131,15 @@ struct MambaConfig {
   /// platforms can rank differently. 0: none (the key is then left out of
   /// toJSON(), as in models saved before it existed).
   int64_t platformSlots = 0;
+  /// 1: standardise every input feature (token and workload) before the
+  /// input projection, x' = (x - mean) / max(std, 0.1), with the mean and
+  /// std of the first data the model is trained on (fitInputs; real tokens
+  /// only, per feature; a feature with std < 1e-3 is only shifted). They are
+  /// buffers saved with the weights and kept by later training (fine-tuning,
+  /// distillation). The 0.1 floor bounds the gain of rare features (log2
+  /// units). 0: raw inputs (the key is then left out of toJSON(), as in
+  /// models saved before it existed).
+  int64_t inputNorm = 0;
 
   /// Rank of the delta projection, ceil(dModel / 16) as in Mamba.
   int64_t dtRank() const { return (dModel + 15) / 16; }
@@ -208,6 +222,9 @@ public:
   FeatureForm form() const override { return FeatureForm::Sequence; }
   std::string describeConfig() const override { return config.toJSON(); }
   const MambaConfig &getConfig() const { return config; }
+  /// With MambaConfig::inputNorm, fits the input statistics on `all`
+  /// (tokens, mask, workload) unless they are fitted already; else nothing.
+  void fitInputs(const ModelInput &all) override;
 
 private:
   /// What run() computes: scores [B] or embeddings [B, dModel].
@@ -224,6 +241,9 @@ private:
   torch::nn::Linear inputProj{nullptr}, head1{nullptr}, head2{nullptr};
   /// The platform FiLM (MambaConfig::platformSlots > 0).
   torch::nn::Linear film{nullptr};
+  /// MambaConfig::inputNorm: x' = (x - inputShift) * inputScale, float
+  /// [tokenDim + workloadDim], and inputFitted float [] (1 once fitted).
+  torch::Tensor inputShift, inputScale, inputFitted;
   std::vector<std::shared_ptr<MambaBlock>> blocks;
   std::shared_ptr<RMSNorm> finalNorm;
 };

@@ -48,6 +48,17 @@ struct RankingData {
 
 enum class LossKind { LambdaRank, MSE };
 
+/// Learning-rate schedule over the run's optimizer steps.
+enum class LRSchedule {
+  /// learningRate throughout.
+  Constant,
+  /// Cosine annealing from learningRate to 0 over all epochs' steps,
+  /// without restarts (SGDR, Loshchilov & Hutter, ICLR 2017, eq. 5 with one
+  /// cycle): lr_t = learningRate * (1 + cos(pi * t / T)) / 2 at step t of
+  /// T = epochs * (batches of the first epoch).
+  Cosine
+};
+
 /// Progress after each epoch, for TrainOptions::log.
 struct EpochLog {
   /// 1-based.
@@ -71,6 +82,7 @@ struct TrainOptions {
   int64_t maxGroupSize = 256;
   /// Adam (Kingma & Ba 2015); TLP and TCL use 7e-4.
   double learningRate = 7e-4;
+  LRSchedule schedule = LRSchedule::Constant;
   /// Adam's L2 weight decay.
   double weightDecay = 0;
   /// Clip the global gradient norm to this; <= 0 disables clipping.

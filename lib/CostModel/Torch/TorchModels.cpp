@@ -204,6 +204,8 @@ std::string MambaConfig::toJSON() const {
                                     {"head_hidden", headHidden}};
   if (platformSlots > 0)
     fields.push_back({"platform_slots", platformSlots});
+  if (inputNorm != 0)
+    fields.push_back({"input_norm", inputNorm});
   return writeConfig("mamba", fields);
 }
 
@@ -217,6 +219,7 @@ std::string MambaConfig::fromJSON(const std::string &text) {
                      {"expand", &expand},
                      {"layers", &layers},
                      {"platform_slots", &platformSlots},
+                     {"input_norm", &inputNorm},
                      {"head_hidden", &headHidden}});
 }
 
@@ -232,6 +235,8 @@ std::string MambaConfig::validate() const {
                                 {{"platform_slots", platformSlots}, 0}});
   if (error.empty() && platformSlots > workloadDim)
     return "mamba: platform_slots exceeds workload_dim";
+  if (error.empty() && inputNorm != 0 && inputNorm != 1)
+    return "mamba config: input_norm must be 0 or 1";
   return error;
 }
 
@@ -1246,6 +1251,50 @@ MambaCostModel::MambaCostModel(const MambaConfig &config) : config(config) {
     film->weight.zero_();
     film->bias.zero_();
   }
+  if (config.inputNorm) {
+    const int64_t width = config.tokenDim + config.workloadDim;
+    inputShift = register_buffer("input_shift", torch::zeros({width}));
+    inputScale = register_buffer("input_scale", torch::ones({width}));
+    inputFitted = register_buffer("input_fitted", torch::zeros({}));
+  }
+}
+
+void MambaCostModel::fitInputs(const ModelInput &all) {
+  if (!config.inputNorm || inputFitted.item<float>() != 0)
+    return;
+  torch::NoGradGuard noGrad;
+  checkMask(all.tokens, all.mask);
+  TORCH_CHECK(all.tokens.size(2) == config.tokenDim, "tokens must be [B, L, ",
+              config.tokenDim, "]");
+  // Per feature over the real positions: a token feature counts once per
+  // real token, a workload feature once per real token of its program (the
+  // value the input projection sees at that position). Two passes (mean,
+  // then variance) per part, without materialising [B, L, D + W].
+  torch::Tensor m = all.mask.to(torch::kFloat);
+  torch::Tensor perProgram = m.sum(1); // real tokens of each program
+  const double count = perProgram.sum().item<double>();
+  if (count < 1)
+    return;
+  torch::Tensor tokens = all.tokens.to(torch::kFloat);
+  torch::Tensor mean = torch::einsum("bld,bl->d", {tokens, m}) / count;
+  torch::Tensor var =
+      torch::einsum("bld,bl->d", {(tokens - mean).pow(2), m}) / count;
+  if (config.workloadDim > 0) {
+    TORCH_CHECK(all.workload.defined() && all.workload.dim() == 2 &&
+                    all.workload.size(0) == all.tokens.size(0) &&
+                    all.workload.size(1) == config.workloadDim,
+                "workload must be [B, ", config.workloadDim, "]");
+    torch::Tensor w = all.workload.to(torch::kFloat);
+    torch::Tensor wMean = torch::mv(w.t(), perProgram) / count;
+    torch::Tensor wVar = torch::mv((w - wMean).pow(2).t(), perProgram) / count;
+    mean = torch::cat({mean, wMean});
+    var = torch::cat({var, wVar});
+  }
+  torch::Tensor std = var.sqrt();
+  inputShift.copy_(mean);
+  inputScale.copy_(torch::where(std < 1e-3, torch::ones_like(std),
+                                1.0 / std.clamp_min(0.1)));
+  inputFitted.fill_(1);
 }
 
 torch::Tensor MambaCostModel::forward(const torch::Tensor &tokens,
@@ -1318,7 +1367,16 @@ torch::Tensor MambaCostModel::forwardSlice(const torch::Tensor &tokens,
     }
   }
   torch::Tensor m = maskUsed.unsqueeze(-1);
-  torch::Tensor h = inputProj(x) * m;
+  torch::Tensor h;
+  if (config.inputNorm) {
+    // inputProj((x - shift) * scale), with the standardisation folded into
+    // the projection's weight and bias (one pass over x fewer).
+    torch::Tensor weight = inputProj->weight * inputScale;
+    torch::Tensor bias = inputProj->bias - torch::mv(weight, inputShift);
+    h = F::linear(x, weight, bias) * m;
+  } else {
+    h = inputProj(x) * m;
+  }
   for (auto &block : blocks)
     h = block->forward(h, maskUsed);
   h = finalNorm->forward(h);

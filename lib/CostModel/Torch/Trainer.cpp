@@ -203,6 +203,16 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
     torch::manual_seed(options.seed);
     std::mt19937_64 rng(options.seed);
     Batcher batcher(data, model.form());
+    {
+      ModelInput all;
+      all.tokens = data.tokens;
+      all.mask = data.mask;
+      all.workload = data.workload;
+      all.statements = data.statements;
+      all.segments = data.segments;
+      all.batchSize = data.size();
+      model.fitInputs(all);
+    }
 
     std::vector<std::vector<int64_t>> groups = candidatesByGroup(data.groups);
 
@@ -210,10 +220,21 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
                                  torch::optim::AdamOptions(options.learningRate)
                                      .weight_decay(options.weightDecay));
     model.train();
+    // Steps of the whole run, for the schedule: the first epoch's batch
+    // count times the epochs (later epochs differ by at most a few batches
+    // when large groups are subsampled afresh; the rate stays >= 0).
+    int64_t totalSteps = 0, step = 0;
+    auto setRate = [&](double rate) {
+      for (torch::optim::OptimizerParamGroup &group :
+           optimizer.param_groups())
+        static_cast<torch::optim::AdamOptions &>(group.options()).lr(rate);
+    };
     for (int64_t epoch = 1; epoch <= options.epochs && !result.timedOut;
          ++epoch) {
       std::vector<std::vector<int64_t>> batches =
           makeGroupBatches(groups, options, rng);
+      if (epoch == 1)
+        totalSteps = options.epochs * static_cast<int64_t>(batches.size());
 
       double lossSum = 0;
       int64_t steps = 0;
@@ -238,6 +259,12 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
               "train: non-finite loss in epoch " + std::to_string(epoch);
           break;
         }
+        if (options.schedule == LRSchedule::Cosine && totalSteps > 0)
+          setRate(options.learningRate * 0.5 *
+                  (1.0 + std::cos(M_PI * std::min<double>(
+                                              1.0, static_cast<double>(step) /
+                                                       totalSteps))));
+        ++step;
         optimizer.zero_grad();
         loss.backward();
         if (options.gradClipNorm > 0)
