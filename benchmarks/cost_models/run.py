@@ -17,6 +17,12 @@ architecture (``tcl-train --config``), e.g.
 already in ``--out`` are not trained again (``--force`` retrains), so an
 interrupted run resumes.
 
+With ``--seeds 0,1,2`` every model is trained once per seed (initial
+weights and batch order; files ``NAME.sSEED.*``) and the table gives the
+mean and the standard deviation over the seeds: a single network's top-1
+can move by 0.2 between seeds, so one seed does not separate models that
+are a few points apart.
+
 Usage::
 
     /usr/bin/python3 benchmarks/cost_models/run.py \\
@@ -30,6 +36,7 @@ import argparse
 import datetime
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -49,14 +56,15 @@ def parse_model(spec: str) -> tuple[str, str, str]:
 
 
 def train(binary: Path, spec: str, args: argparse.Namespace,
-          out: Path) -> dict[str, Any]:
-    """Runs tcl-train for one model; returns its JSON summary plus size."""
+          out: Path, seed: int, tag: str) -> dict[str, Any]:
+    """Runs tcl-train for one model and seed (its files are named NAME +
+    tag); returns its JSON summary plus size."""
     name, kind, config = parse_model(spec)
     suffix = "xgb" if kind == "xgb" else "pt"
-    model_path = out / f"{name}.{suffix}"
-    summary_path = out / f"{name}.json"
+    model_path = out / f"{name}{tag}.{suffix}"
+    summary_path = out / f"{name}{tag}.json"
     cmd = [str(binary), f"--database={args.database}", f"--model={kind}",
-           f"--epochs={args.epochs}", f"--seed={args.seed}",
+           f"--epochs={args.epochs}", f"--seed={seed}",
            f"--torch-threads={args.threads}",
            f"-o={model_path}", f"--json={summary_path}"]
     if config:
@@ -68,25 +76,53 @@ def train(binary: Path, spec: str, args: argparse.Namespace,
     if args.time_limit:
         cmd.append(f"--time-limit={args.time_limit}")
     if summary_path.exists() and model_path.exists() and not args.force:
-        print(f"{name}: reusing {summary_path}", file=sys.stderr, flush=True)
+        print(f"{name}{tag}: reusing {summary_path}", file=sys.stderr,
+              flush=True)
     else:
         print("$ " + " ".join(cmd), file=sys.stderr, flush=True)
-        with open(out / f"{name}.log", "w", encoding="utf-8") as log:
+        log_path = out / f"{name}{tag}.log"
+        with open(log_path, "w", encoding="utf-8") as log:
             proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=log,
                                   text=True)
         if proc.returncode != 0:
             summary_path.unlink(missing_ok=True)
-            return {"model": name, "kind": kind,
+            return {"model": name, "kind": kind, "seed": seed,
                     "error": f"tcl-train exited with {proc.returncode}; "
-                    f"see {out / (name + '.log')}"}
+                    f"see {log_path}"}
         print(proc.stdout, file=sys.stderr)
     result = json.loads(summary_path.read_text("utf-8"))
     result["model"] = name
     result["kind"] = kind
+    result["seed"] = seed
     result["config_overrides"] = config
     result["command"] = " ".join(cmd)
     result["size_bytes"] = sum(p.stat().st_size for p in out.glob(
-        f"{name}.{suffix}*"))
+        f"{name}{tag}.{suffix}*"))
+    return result
+
+
+def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One model's runs (one per seed) as one result: the first run's
+    facts, every score averaged over the runs, timings averaged, and
+    `runs` (the per-seed summaries) and `top1_std` (std over seeds of the
+    mean top-1) added."""
+    failed = [r for r in runs if "error" in r]
+    if failed:
+        return failed[0]
+    result = dict(runs[0])
+    result["runs"] = runs
+    result["seeds"] = [r["seed"] for r in runs]
+    for key in ("train_seconds", "predictions_per_second", "final_loss"):
+        result[key] = statistics.fmean(r.get(key, 0) for r in runs)
+    scores: dict[str, dict[str, float]] = {}
+    for network, first in runs[0].get("scores", {}).items():
+        scores[network] = {
+            k: statistics.fmean(r["scores"][network][k] for r in runs)
+            for k, v in first.items() if isinstance(v, (int, float))}
+    result["scores"] = scores
+    tops = [mean_score(r, "top1") for r in runs]
+    result["top1_per_seed"] = tops
+    result["top1_std"] = statistics.pstdev(tops) if len(tops) > 1 else 0.0
     return result
 
 
@@ -109,6 +145,11 @@ def write_markdown(results: list[dict[str, Any]], meta: dict[str, Any],
              f"- Test manifest: {held_out}",
              f"- Threads: {meta['threads']} (training and prediction)",
              f"- Epochs: {meta['epochs']}", ""]
+    seeds = meta["seeds"]
+    if len(seeds) > 1:
+        lines += [f"Seeds {', '.join(map(str, seeds))}: every cell is the "
+                  "mean over the seeds; top-1 (mean) also gives the std over "
+                  "seeds and the per-seed values follow the table.", ""]
     head = ["model", "params", "size (KB)", "train s", "predictions/s",
             "top-1 (mean)", "top-5 (mean)", "pairwise"] + \
         [f"top-1 {n}" for n in networks]
@@ -122,7 +163,9 @@ def write_markdown(results: list[dict[str, Any]], meta: dict[str, Any],
                  f"{r['size_bytes'] / 1024:.0f}",
                  f"{r.get('train_seconds', 0):.1f}",
                  f"{r.get('predictions_per_second', 0):.0f}",
-                 fmt(mean_score(r, "top1")), fmt(mean_score(r, "top5")),
+                 fmt(mean_score(r, "top1")) +
+                 (f" ± {r['top1_std']:.3f}" if len(seeds) > 1 else ""),
+                 fmt(mean_score(r, "top5")),
                  fmt(mean_score(r, "pairwise"))]
         cells += [fmt(r["scores"][n]["top1"]) if n in r.get("scores", {})
                   else "-" for n in networks]
@@ -139,6 +182,14 @@ def write_markdown(results: list[dict[str, Any]], meta: dict[str, Any],
         lines += ["", f"Training: {r['train_tasks']} tasks, "
                   f"{r['train_programs']} programs; held out: "
                   f"{r['test_tasks']} tasks, {r['test_programs']} programs."]
+    if len(seeds) > 1:
+        lines += ["", "Top-1 (mean over the networks) per seed "
+                  f"{', '.join(map(str, seeds))}:", ""]
+        for r in results:
+            if "top1_per_seed" in r:
+                lines.append(f"- {r['model']}: " + ", ".join(
+                    f"{t:.4f}" for t in r["top1_per_seed"]))
+        lines.append("")
     variants = [r for r in results if r.get("config_overrides")]
     for r in variants:
         lines.append(f"`{r['model']}`: {r['kind']} with "
@@ -171,7 +222,11 @@ def main(argv: Optional[list[str]] = None) -> int:
                         "seconds (default: none)")
     p.add_argument("--max-per-task", type=int, default=0,
                    help="records per task to use (default: all)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of a single run (default 0)")
+    p.add_argument("--seeds", default="",
+                   help="comma-separated seeds: train every model once per "
+                        "seed and report mean and std (overrides --seed)")
     p.add_argument("--force", action="store_true",
                    help="retrain models whose results are already in --out")
     p.add_argument("--build-dir", type=Path, default=REPO / "build")
@@ -190,14 +245,27 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not args.database.exists():
         p.error(f"{args.database} not found (scripts/collect-dataset.sh "
                 "collects it; a shipped snapshot is data/*/dataset.jsonl.xz)")
+    try:
+        seeds = ([int(x) for x in args.seeds.split(",") if x.strip()]
+                 if args.seeds else [args.seed])
+    except ValueError:
+        p.error(f"--seeds must be comma-separated integers, got "
+                f"'{args.seeds}'")
+    if not seeds:
+        p.error("--seeds is empty")
     args.out.mkdir(parents=True, exist_ok=True)
-    results = [train(binary, m, args, args.out) for m in models]
+    # One seed keeps the file names of single runs (NAME.*), so earlier
+    # outputs are reused.
+    tags = {seed: (f".s{seed}" if len(seeds) > 1 else "") for seed in seeds}
+    results = [combine([train(binary, m, args, args.out, seed, tags[seed])
+                        for seed in seeds]) for m in models]
     meta = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
             "database": str(args.database),
             "test_manifest": str(args.test_manifest or ""),
             "platform": next((r["platform"] for r in results
                               if "platform" in r), "?"),
             "threads": args.threads, "epochs": args.epochs,
+            "seeds": seeds,
             "cpu_count": os.cpu_count()}
     (args.out / "results.json").write_text(
         json.dumps({"meta": meta, "models": results}, indent=2), "utf-8")

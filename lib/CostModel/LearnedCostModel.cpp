@@ -5,6 +5,7 @@
 #include "tcl/Features/SequenceFeatures.h"
 #include "tcl/Features/StatementFeatures.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
@@ -89,8 +90,9 @@ RankingData tcl::toRankingData(const TrainingData &data) {
 
 namespace {
 /// `base` (a config JSON object) with the keys of `overrides` replaced.
-llvm::Expected<std::string> overrideConfig(const std::string &base,
-                                           llvm::StringRef overrides) {
+llvm::Expected<std::string>
+overrideConfig(const std::string &base, llvm::StringRef overrides,
+               llvm::ArrayRef<llvm::StringRef> optionalKeys = {}) {
   if (overrides.trim().empty())
     return base;
   llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(overrides);
@@ -114,11 +116,13 @@ llvm::Expected<std::string> overrideConfig(const std::string &base,
       return llvm::createStringError(
           "model config key '" + key.str() +
           "' is fixed (the model kind and this build's feature widths)");
-    if (!object.get(key)) {
+    if (!object.get(key) && !llvm::is_contained(optionalKeys, llvm::StringRef(key))) {
       std::vector<std::string> names;
       for (const auto &[name, unused] : object)
         if (!isFixed(name))
           names.push_back(name.str());
+      for (llvm::StringRef name : optionalKeys)
+        names.push_back(name.str());
       std::sort(names.begin(), names.end());
       std::string known = llvm::join(names, ", ");
       return llvm::createStringError("unknown model config key '" +
@@ -140,7 +144,8 @@ llvm::Expected<std::string> tcl::defaultModelConfig(llvm::StringRef kind,
     MambaConfig c;
     c.tokenDim = kNumTokenFeatures;
     c.workloadDim = kNumTaskFeatures;
-    return overrideConfig(c.toJSON(), overrides);
+    // Keys that toJSON() leaves out at their default.
+    return overrideConfig(c.toJSON(), overrides, {"input_norm"});
   }
   if (kind == "tlp") {
     TLPConfig c;

@@ -49,7 +49,7 @@
 // VERSION: trained on feature versions sequence 99 / statement 1, this build computes sequence 1 / statement 1; retrain the model
 // MISSING: tcl-train: {{.*}}missing.jsonl
 // MODEL: tcl-train: unknown --model 'transformer' (expected mamba, tlp, mlp or xgb)
-// CONFIG-KEY: tcl-train: --config: unknown model config key 'd_modl' (this model has d_conv, d_model, d_state, expand, head_hidden, layers)
+// CONFIG-KEY: tcl-train: --config: unknown model config key 'd_modl' (this model has d_conv, d_model, d_state, expand, head_hidden, input_norm, layers)
 // CONFIG-FIXED: tcl-train: --config: model config key 'token_dim' is fixed
 // SMALL: mamba model, {{[0-9]+}} parameters
 // SMALL-SIDECAR: "d_model": 16
