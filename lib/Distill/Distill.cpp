@@ -259,7 +259,8 @@ llvm::Error trainCKD(RankingModel &student, RankingModel &teacher,
       torch::Tensor loss = lambdaRankLoss(
           student.score(rowsInput(labeled, rows)),
           labeled.labels.index_select(0, index),
-          labeled.groups.index_select(0, index), t.lambdaSigma);
+          labeled.groups.index_select(0, index), t.lambdaSigma,
+          t.lambdaGainScale);
       if (distill) {
         if (nextUnlabeled == unlabeledBatches.size()) {
           unlabeledBatches = makeGroupBatches(unlabeledGroups, t, rng);

@@ -497,6 +497,36 @@ TEST_F(TorchModelsTest, LambdaRankHandComputedPair) {
   EXPECT_GT(scores.grad()[1].item<float>(), 0);
 }
 
+TEST_F(TorchModelsTest, LambdaRankGainScaleHandComputed) {
+  // Labels (1, 0.5, 0), scores in the reverse order (0, 1, 2): ranks
+  // (3, 2, 1), discounts D = (1/2, 1/log2(3), 1). With k = 4 the gains are
+  // G = 2^{4y} - 1 = (15, 3, 0) and IDCG = 15 + 3 / log2(3).
+  torch::Tensor labels = torch::tensor({1.0f, 0.5f, 0.0f});
+  torch::Tensor groups = torch::tensor({int64_t(1), int64_t(1), int64_t(1)});
+  auto loss = [&](double k) {
+    torch::Tensor scores = torch::tensor({0.0f, 1.0f, 2.0f});
+    return lambdaRankLoss(scores, labels, groups, 1.0, k).item<double>();
+  };
+  const double D[3] = {0.5, 1 / std::log2(3.0), 1.0};
+  auto expected = [&](const double (&G)[3]) {
+    const double idcg = G[0] + G[1] / std::log2(3.0) + G[2] / 2;
+    const double s[3] = {0, 1, 2};
+    double total = 0;
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 3; ++j)
+        if (G[i] > G[j])
+          total += std::abs(G[i] - G[j]) * std::abs(D[i] - D[j]) / idcg *
+                   std::log1p(std::exp(-(s[i] - s[j])));
+    return total;
+  };
+  const double sqrt2 = std::sqrt(2.0);
+  EXPECT_NEAR(loss(1.0), expected({1.0, sqrt2 - 1, 0.0}), 1e-6);
+  EXPECT_NEAR(loss(4.0), expected({15.0, 3.0, 0.0}), 1e-6);
+  // The larger scale moves weight to the pairs of the best candidate.
+  EXPECT_NE(loss(1.0), loss(4.0));
+  EXPECT_THROW(loss(0.0), c10::Error);
+}
+
 TEST_F(TorchModelsTest, LambdaRankVanishesWhenOrderedWithMargin) {
   torch::Tensor labels = torch::tensor({0.2f, 1.0f, 0.0f, 0.5f, 0.7f, 0.1f});
   torch::Tensor groups = torch::tensor(std::vector<int64_t>{0, 0, 0, 1, 1, 1});

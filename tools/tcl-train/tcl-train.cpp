@@ -80,6 +80,11 @@ static cl::opt<LRSchedule> lrSchedule(
                clEnumValN(LRSchedule::Cosine, "cosine",
                           "cosine annealing from --lr to 0 over all epochs")),
     cl::cat(category));
+static cl::opt<double> gainScale(
+    "lambda-gain-scale", cl::init(1.0),
+    cl::desc("k of LambdaRank's gains 2^(k * label) - 1 (> 0): larger k "
+             "weights the pairs with the best programs more"),
+    cl::cat(category));
 static cl::opt<unsigned> groupsPerBatch(
     "groups-per-batch", cl::init(TrainOptions().groupsPerBatch),
     cl::desc("Tasks per training batch (whole tasks; a batch also stops at "
@@ -163,6 +168,7 @@ Trained trainNeural(const std::string &config, const TrainingData &train,
   options.learningRate = learningRate;
   options.groupsPerBatch = groupsPerBatch;
   options.schedule = lrSchedule;
+  options.lambdaGainScale = gainScale;
   options.loss = loss == "mse" ? LossKind::MSE : LossKind::LambdaRank;
   options.seed = seed;
   options.timeLimitSeconds = timeLimit;
@@ -457,6 +463,7 @@ int main(int argc, char **argv) {
       {"epochs", result.epochs},
       {"learning_rate", learningRate.getValue()},
       {"lr_schedule", lrSchedule == LRSchedule::Cosine ? "cosine" : "constant"},
+      {"lambda_gain_scale", gainScale.getValue()},
       {"groups_per_batch", static_cast<int64_t>(groupsPerBatch.getValue())},
       {"train_seconds", result.trainSeconds},
       {"final_loss", result.finalLoss},

@@ -24,7 +24,10 @@ namespace tcl {
 /// to LambdaRank to LambdaMART: An Overview", Sec. 4 for the lambdas, Sec. 6
 /// for the NDCG weighting):
 ///
-/// For a group with scores s, labels y and gains G_i = 2^{y_i} - 1, let r_i
+/// For a group with scores s, labels y and gains G_i = 2^{k y_i} - 1 (k =
+/// gainScale, 1 by default; a larger k puts the weight on pairs with the
+/// near-best candidates, the ones top-1 depends on, as integer relevance
+/// grades 0..k would in LambdaMART), let r_i
 /// be the 1-based rank of item i when sorted by score (descending, ties by
 /// index) and IDCG = sum_k G_(k) / log2(1 + k) with the gains sorted
 /// descending. For every pair with y_i > y_j,
@@ -38,10 +41,11 @@ namespace tcl {
 ///
 /// scores float [B], labels float [B], groups int64 [B] (any ids, items of a
 /// group need not be contiguous). Returns a scalar; 0 (with a gradient of 0)
-/// when no group has a pair to order.
+/// when no group has a pair to order. Throws c10::Error for gainScale <= 0.
 torch::Tensor lambdaRankLoss(const torch::Tensor &scores,
                              const torch::Tensor &labels,
-                             const torch::Tensor &groups, double sigma = 1.0);
+                             const torch::Tensor &groups, double sigma = 1.0,
+                             double gainScale = 1.0);
 
 /// Mean squared error mean_i (s_i - y_i)^2 between scores and labels, both
 /// float [B]: a regression on normalized throughput, as TenSet's MLP trains.

@@ -90,6 +90,8 @@ struct TrainOptions {
   LossKind loss = LossKind::LambdaRank;
   /// sigma of the LambdaRank pairwise logistic.
   double lambdaSigma = 1.0;
+  /// k of the LambdaRank gains 2^{k y} - 1 (Ranking.h); > 0.
+  double lambdaGainScale = 1.0;
   /// Seeds torch (dropout-free models: only subsampling uses it) and the
   /// group shuffle. The model's initial weights come from createModel's
   /// seed.

@@ -14,12 +14,15 @@ using namespace tcl;
 
 torch::Tensor tcl::lambdaRankLoss(const torch::Tensor &scores,
                                   const torch::Tensor &labels,
-                                  const torch::Tensor &groups, double sigma) {
+                                  const torch::Tensor &groups, double sigma,
+                                  double gainScale) {
   TORCH_CHECK(scores.dim() == 1 && labels.sizes() == scores.sizes() &&
                   groups.sizes() == scores.sizes(),
               "lambdaRankLoss: scores, labels and groups must be [B]");
   TORCH_CHECK(groups.scalar_type() == torch::kLong,
               "lambdaRankLoss: groups must be int64");
+  TORCH_CHECK(gainScale > 0, "lambdaRankLoss: gainScale must be > 0, got ",
+              gainScale);
 
   torch::Tensor groupIds = groups.to(torch::kCPU).contiguous();
   const int64_t *ids = groupIds.data_ptr<int64_t>();
@@ -35,7 +38,7 @@ torch::Tensor tcl::lambdaRankLoss(const torch::Tensor &scores,
       continue;
     torch::Tensor index = torch::tensor(indices, torch::kLong);
     torch::Tensor s = scores.index_select(0, index);
-    torch::Tensor gains = torch::pow(2.0, target.index_select(0, index)) - 1;
+    torch::Tensor gains = torch::pow(2.0, gainScale * target.index_select(0, index)) - 1;
 
     // discount[k] = 1 / log2(2 + k) for the 0-based rank k.
     torch::Tensor discount =

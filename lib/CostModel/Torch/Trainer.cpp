@@ -192,6 +192,10 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
     result.error = error;
     return result;
   }
+  if (!(options.lambdaGainScale > 0)) {
+    result.error = "train: lambdaGainScale must be > 0";
+    return result;
+  }
   if (options.groupsPerBatch < 1 || options.maxBatchSamples < 2 ||
       options.maxGroupSize < 2) {
     result.error = "train: groupsPerBatch must be >= 1, maxBatchSamples and "
@@ -252,7 +256,8 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
                 ? mseLoss(scores, labels)
                 : lambdaRankLoss(scores, labels,
                                  data.groups.index_select(0, index),
-                                 options.lambdaSigma);
+                                 options.lambdaSigma,
+                                 options.lambdaGainScale);
         double value = loss.item<double>();
         if (!std::isfinite(value)) {
           result.error =
