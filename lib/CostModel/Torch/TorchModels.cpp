@@ -168,6 +168,14 @@ checkAtLeast(const char *kind,
 }
 
 /// Concatenates the workload embedding to every token: [B, L, D + W].
+void checkWorkload(const torch::Tensor &tokens, const torch::Tensor &workload,
+                   int64_t workloadDim) {
+  TORCH_CHECK(workload.defined() && workload.dim() == 2 &&
+                  workload.size(0) == tokens.size(0) &&
+                  workload.size(1) == workloadDim,
+              "workload must be [B, ", workloadDim, "]");
+}
+
 torch::Tensor withWorkload(const torch::Tensor &tokens,
                            const torch::Tensor &workload, int64_t tokenDim,
                            int64_t workloadDim) {
@@ -175,10 +183,7 @@ torch::Tensor withWorkload(const torch::Tensor &tokens,
               "tokens must be [B, L, ", tokenDim, "], got ", tokens.sizes());
   if (workloadDim == 0)
     return tokens;
-  TORCH_CHECK(workload.defined() && workload.dim() == 2 &&
-                  workload.size(0) == tokens.size(0) &&
-                  workload.size(1) == workloadDim,
-              "workload must be [B, ", workloadDim, "]");
+  checkWorkload(tokens, workload, workloadDim);
   auto expanded = workload.unsqueeze(1).expand(
       {tokens.size(0), tokens.size(1), workloadDim});
   return torch::cat({tokens, expanded}, /*dim=*/2);
@@ -1280,10 +1285,7 @@ void MambaCostModel::fitInputs(const ModelInput &all) {
   torch::Tensor var =
       torch::einsum("bld,bl->d", {(tokens - mean).pow(2), m}) / count;
   if (config.workloadDim > 0) {
-    TORCH_CHECK(all.workload.defined() && all.workload.dim() == 2 &&
-                    all.workload.size(0) == all.tokens.size(0) &&
-                    all.workload.size(1) == config.workloadDim,
-                "workload must be [B, ", config.workloadDim, "]");
+    checkWorkload(all.tokens, all.workload, config.workloadDim);
     torch::Tensor w = all.workload.to(torch::kFloat);
     torch::Tensor wMean = torch::mv(w.t(), perProgram) / count;
     torch::Tensor wVar = torch::mv((w - wMean).pow(2).t(), perProgram) / count;
