@@ -698,6 +698,57 @@ TEST_F(TorchModelsTest, TrainingIsDeterministicForASeed) {
   EXPECT_TRUE(torch::equal(scoresA, scoresB));
 }
 
+TEST_F(TorchModelsTest, WeightAverageIsBiasCorrectedEMAOfSteps) {
+  // 4 tasks x 8 candidates form one batch, so epoch t is step t and a run of
+  // t epochs ends with the weights w_t of step t of any longer run (same
+  // initial weights and seed; the average does not change the trajectory).
+  RankingData data = syntheticData(4, 8, 13);
+  const char *config =
+      R"({"model":"mamba","token_dim":6,"workload_dim":3,"d_model":8,)"
+      R"("d_state":4,"layers":1,"head_hidden":8})";
+  auto weightsAfter = [&](int64_t epochs, double decay) {
+    std::shared_ptr<RankingModel> model = makeModel(config, 9);
+    TrainOptions options;
+    options.epochs = epochs;
+    options.seed = 4;
+    options.emaDecay = decay;
+    TrainResult result = train(*model, data, options);
+    EXPECT_EQ(result.error, "");
+    EXPECT_EQ(static_cast<int64_t>(result.epochLosses.size()), epochs);
+    std::vector<torch::Tensor> weights;
+    for (const torch::Tensor &p : model->parameters())
+      weights.push_back(p.detach().clone());
+    return weights;
+  };
+  const double d = 0.5;
+  std::vector<std::vector<torch::Tensor>> steps;
+  for (int64_t t = 1; t <= 3; ++t)
+    steps.push_back(weightsAfter(t, 0));
+  std::vector<torch::Tensor> averaged = weightsAfter(3, d);
+  ASSERT_EQ(averaged.size(), steps[0].size());
+  // m_3 / (1 - d^3) with m_3 = (1-d) (d^2 w_1 + d w_2 + w_3).
+  const double norm = 1 - d * d * d;
+  bool anyDiffers = false;
+  for (size_t i = 0; i < averaged.size(); ++i) {
+    torch::Tensor expected = (1 - d) *
+                             (d * d * steps[0][i] + d * steps[1][i] +
+                              steps[2][i]) /
+                             norm;
+    EXPECT_TRUE(torch::allclose(averaged[i], expected, 1e-5, 1e-6))
+        << "parameter " << i;
+    anyDiffers |= !torch::allclose(averaged[i], steps[2][i], 1e-5, 1e-6);
+  }
+  EXPECT_TRUE(anyDiffers) << "the average equals the last step's weights";
+
+  std::shared_ptr<RankingModel> model = makeModel(config, 9);
+  for (double bad : {-0.1, 1.0}) {
+    TrainOptions options;
+    options.emaDecay = bad;
+    EXPECT_EQ(train(*model, data, options).error,
+              "train: emaDecay must be in [0, 1)");
+  }
+}
+
 TEST_F(TorchModelsTest, TrainingReportsBadData) {
   std::shared_ptr<RankingModel> model =
       makeModel(R"({"model":"mlp","statement_dim":9,"hidden":8})");

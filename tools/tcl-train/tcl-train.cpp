@@ -85,6 +85,12 @@ static cl::opt<double> gainScale(
     cl::desc("k of LambdaRank's gains 2^(k * label) - 1 (> 0): larger k "
              "weights the pairs with the best programs more"),
     cl::cat(category));
+static cl::opt<double> emaDecay(
+    "ema-decay", cl::init(0.0),
+    cl::desc("Average the weights over the training steps with this "
+             "exponential decay in [0, 1) and keep the average (e.g. 0.99: "
+             "about the last 100 steps); 0 keeps the last step's weights"),
+    cl::cat(category));
 static cl::opt<unsigned> groupsPerBatch(
     "groups-per-batch", cl::init(TrainOptions().groupsPerBatch),
     cl::desc("Tasks per training batch (whole tasks; a batch also stops at "
@@ -169,6 +175,7 @@ Trained trainNeural(const std::string &config, const TrainingData &train,
   options.groupsPerBatch = groupsPerBatch;
   options.schedule = lrSchedule;
   options.lambdaGainScale = gainScale;
+  options.emaDecay = emaDecay;
   options.loss = loss == "mse" ? LossKind::MSE : LossKind::LambdaRank;
   options.seed = seed;
   options.timeLimitSeconds = timeLimit;
@@ -465,6 +472,7 @@ int main(int argc, char **argv) {
       {"lr_schedule", lrSchedule == LRSchedule::Cosine ? "cosine" : "constant"},
       {"lambda_gain_scale", gainScale.getValue()},
       {"groups_per_batch", static_cast<int64_t>(groupsPerBatch.getValue())},
+      {"ema_decay", emaDecay.getValue()},
       {"train_seconds", result.trainSeconds},
       {"final_loss", result.finalLoss},
       {"predictions_per_second", result.predictionsPerSecond},

@@ -92,6 +92,15 @@ struct TrainOptions {
   double lambdaSigma = 1.0;
   /// k of the LambdaRank gains 2^{k y} - 1 (Ranking.h); > 0.
   double lambdaGainScale = 1.0;
+  /// Exponential moving average of the weights (Polyak averaging; the
+  /// decay-weighted form of Izmailov et al., "Averaging Weights Leads to
+  /// Wider Optima and Better Generalization", UAI 2018): when in (0, 1),
+  /// after every optimizer step t, m_t = d m_{t-1} + (1 - d) w_t with
+  /// m_0 = 0, and the model ends with the bias-corrected average
+  /// m_T / (1 - d^T) of its parameters (buffers, e.g. BatchNorm statistics,
+  /// keep their last values). 0 disables it (the last step's weights);
+  /// values outside [0, 1) are rejected.
+  double emaDecay = 0;
   /// Seeds torch (dropout-free models: only subsampling uses it) and the
   /// group shuffle. The model's initial weights come from createModel's
   /// seed.

@@ -196,6 +196,10 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
     result.error = "train: lambdaGainScale must be > 0";
     return result;
   }
+  if (!(options.emaDecay >= 0 && options.emaDecay < 1)) {
+    result.error = "train: emaDecay must be in [0, 1)";
+    return result;
+  }
   if (options.groupsPerBatch < 1 || options.maxBatchSamples < 2 ||
       options.maxGroupSize < 2) {
     result.error = "train: groupsPerBatch must be >= 1, maxBatchSamples and "
@@ -223,6 +227,13 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
     torch::optim::Adam optimizer(model.parameters(),
                                  torch::optim::AdamOptions(options.learningRate)
                                      .weight_decay(options.weightDecay));
+    // The weight average (TrainOptions::emaDecay), zero-initialised.
+    std::vector<torch::Tensor> params = model.parameters(), average;
+    const bool averaging = options.emaDecay > 0;
+    double decayPower = 1; // d^t, for the bias correction
+    if (averaging)
+      for (const torch::Tensor &p : params)
+        average.push_back(torch::zeros_like(p).detach());
     model.train();
     // Steps of the whole run, for the schedule: the first epoch's batch
     // count times the epochs (later epochs differ by at most a few batches
@@ -276,6 +287,13 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
           torch::nn::utils::clip_grad_norm_(model.parameters(),
                                             options.gradClipNorm);
         optimizer.step();
+        if (averaging) {
+          torch::NoGradGuard noGrad;
+          for (size_t i = 0; i < params.size(); ++i)
+            average[i].mul_(options.emaDecay)
+                .add_(params[i].detach(), 1.0 - options.emaDecay);
+          decayPower *= options.emaDecay;
+        }
         lossSum += value;
         ++steps;
         if (options.timeLimitSeconds > 0 &&
@@ -297,6 +315,14 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
         log.batches = steps;
         options.log(log);
       }
+    }
+    // The average replaces the weights unless training failed (then the
+    // last step's weights stay, as documented in TrainResult::error) or no
+    // step was taken.
+    if (averaging && result.error.empty() && decayPower < 1) {
+      torch::NoGradGuard noGrad;
+      for (size_t i = 0; i < params.size(); ++i)
+        params[i].copy_(average[i] / (1.0 - decayPower));
     }
   } catch (const std::exception &e) {
     result.error = std::string("train: ") + e.what();
