@@ -5,9 +5,6 @@
 #include "tcl/CostModel/Ranking.h"
 
 #include "llvm/Support/FormatVariadic.h"
-
-#include <torch/nn/utils/clip_grad.h>
-#include <torch/optim/adam.h>
 #include "llvm/Support/JSON.h"
 
 #include <algorithm>
@@ -213,6 +210,8 @@ llvm::Error trainCKD(RankingModel &student, RankingModel &teacher,
                      int64_t priorSlot, const DistillOptions &options,
                      std::vector<double> &epochLosses) {
   const TrainOptions &t = options.train;
+  if (std::string error = validateTrainOptions(t); !error.empty())
+    return llvm::createStringError(error);
   // The teacher's scores of the unlabelled programs, once per slot.
   std::vector<RankingData> unlabeledAt;
   std::vector<torch::Tensor> targets;
@@ -244,15 +243,15 @@ llvm::Error trainCKD(RankingModel &student, RankingModel &teacher,
                        : std::vector<std::vector<int64_t>>{};
   std::vector<std::vector<int64_t>> unlabeledBatches;
   size_t nextUnlabeled = 0;
-  torch::optim::Adam optimizer(
-      student.parameters(),
-      torch::optim::AdamOptions(t.learningRate).weight_decay(t.weightDecay));
+  OptimizerSteps optimizer(student, t);
   student.train();
   for (int64_t epoch = 1; epoch <= t.epochs; ++epoch) {
     double lossSum = 0;
     int64_t steps = 0;
-    for (const std::vector<int64_t> &rows :
-         makeGroupBatches(labeledGroups, t, rng)) {
+    std::vector<std::vector<int64_t>> batches =
+        makeGroupBatches(labeledGroups, t, rng);
+    optimizer.beginEpoch(static_cast<int64_t>(batches.size()));
+    for (const std::vector<int64_t> &rows : batches) {
       if (rows.size() < 2)
         continue;
       torch::Tensor index = torch::tensor(rows, torch::kInt64);
@@ -287,12 +286,7 @@ llvm::Error trainCKD(RankingModel &student, RankingModel &teacher,
       if (!std::isfinite(value))
         return llvm::createStringError("non-finite loss in epoch " +
                                        llvm::Twine(epoch));
-      optimizer.zero_grad();
-      loss.backward();
-      if (t.gradClipNorm > 0)
-        torch::nn::utils::clip_grad_norm_(student.parameters(),
-                                          t.gradClipNorm);
-      optimizer.step();
+      optimizer.step(loss);
       lossSum += value;
       ++steps;
     }
@@ -306,6 +300,7 @@ llvm::Error trainCKD(RankingModel &student, RankingModel &teacher,
       t.log(log);
     }
   }
+  optimizer.finish();
   student.eval();
   return llvm::Error::success();
 }

@@ -87,6 +87,12 @@ static cl::opt<unsigned> epochs("epochs", cl::init(30),
 static cl::opt<double> learningRate("lr", cl::init(7e-4),
                                     cl::desc("Adam learning rate"),
                                     cl::cat(category));
+static cl::opt<double> emaDecay(
+    "ema-decay", cl::init(0.0),
+    cl::desc("Keep an exponential moving average of the weights over the "
+             "steps with this decay in [0, 1) (as tcl-train --ema-decay); 0 "
+             "keeps the last step's weights"),
+    cl::cat(category));
 static cl::opt<unsigned> maxLength("max-length", cl::init(64),
                                    cl::desc("Token sequence length of a "
                                             "fresh model"),
@@ -228,6 +234,7 @@ int main(int argc, char **argv) {
   options.temperature = temperature;
   options.train.epochs = epochs;
   options.train.learningRate = learningRate;
+  options.train.emaDecay = emaDecay;
   options.train.seed = seed;
   options.train.log = [](const EpochLog &log) {
     llvm::errs() << llvm::format("  epoch %3lld  loss %.4f\n",
@@ -400,6 +407,7 @@ int main(int argc, char **argv) {
       {"alpha", alpha.getValue()},
       {"beta", beta.getValue()},
       {"temperature", temperature.getValue()},
+      {"ema_decay", emaDecay.getValue()},
       {"seed", static_cast<int64_t>(seed.getValue())},
   };
   if (llvm::Error err = saveContinualModel(model, outputFile, summary))

@@ -13,8 +13,11 @@
 
 #include "tcl/CostModel/TorchModels.h"
 
+#include <torch/optim/adam.h>
+
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -136,6 +139,41 @@ std::vector<std::vector<int64_t>> candidatesByGroup(const torch::Tensor &groups)
 std::vector<std::vector<int64_t>>
 makeGroupBatches(std::vector<std::vector<int64_t>> &groups,
                  const TrainOptions &options, std::mt19937_64 &rng);
+
+/// "" when `options` is valid for a training loop, else what is wrong
+/// (prefixed "train: "): lambdaGainScale > 0, emaDecay in [0, 1),
+/// groupsPerBatch >= 1, maxBatchSamples and maxGroupSize >= 2.
+std::string validateTrainOptions(const TrainOptions &options);
+
+/// The optimizer side of a training loop, shared by train() and the
+/// distillation loop (Distill.h): Adam over `model`'s parameters with
+/// options.learningRate and weightDecay, the learning-rate schedule, global
+/// gradient-norm clipping and the weight average (options.emaDecay).
+/// Usage: beginEpoch(batches) before each epoch, step(loss) per batch,
+/// finish() once after the last epoch. Keeps `model` and `options` by
+/// reference. LibTorch errors propagate as c10::Error.
+class OptimizerSteps {
+public:
+  OptimizerSteps(RankingModel &model, const TrainOptions &options);
+  ~OptimizerSteps();
+
+  /// The first call fixes the schedule's length: `batches` x epochs steps.
+  void beginEpoch(int64_t batches);
+  /// Sets the scheduled rate, back-propagates `loss`, clips, steps Adam and
+  /// updates the weight average.
+  void step(const torch::Tensor &loss);
+  /// Copies the bias-corrected weight average into the model (when
+  /// averaging, after at least one step).
+  void finish();
+
+private:
+  RankingModel &model;
+  const TrainOptions &options;
+  std::vector<torch::Tensor> params, average;
+  std::unique_ptr<torch::optim::Adam> optimizer;
+  int64_t totalSteps = 0, steps = 0;
+  double decayPower = 1; // emaDecay^steps, for the bias correction
+};
 
 /// Trains `model` on `data` (groups shuffled with options.seed each epoch,
 /// batches of whole groups, Adam, gradient clipping) and leaves it in eval

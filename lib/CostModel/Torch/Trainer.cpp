@@ -183,6 +183,68 @@ tcl::makeGroupBatches(std::vector<std::vector<int64_t>> &groups,
   return batches;
 }
 
+std::string tcl::validateTrainOptions(const TrainOptions &options) {
+  if (!(options.lambdaGainScale > 0))
+    return "train: lambdaGainScale must be > 0";
+  if (!(options.emaDecay >= 0 && options.emaDecay < 1))
+    return "train: emaDecay must be in [0, 1)";
+  if (options.groupsPerBatch < 1 || options.maxBatchSamples < 2 ||
+      options.maxGroupSize < 2)
+    return "train: groupsPerBatch must be >= 1, maxBatchSamples and "
+           "maxGroupSize >= 2";
+  return "";
+}
+
+OptimizerSteps::OptimizerSteps(RankingModel &model, const TrainOptions &options)
+    : model(model), options(options), params(model.parameters()),
+      optimizer(std::make_unique<torch::optim::Adam>(
+          params, torch::optim::AdamOptions(options.learningRate)
+                      .weight_decay(options.weightDecay))) {
+  if (options.emaDecay > 0)
+    for (const torch::Tensor &p : params)
+      average.push_back(torch::zeros_like(p).detach());
+}
+
+OptimizerSteps::~OptimizerSteps() = default;
+
+void OptimizerSteps::beginEpoch(int64_t batches) {
+  // Later epochs differ by at most a few batches when large groups are
+  // subsampled afresh; the rate is clamped at >= 0.
+  if (totalSteps == 0)
+    totalSteps = options.epochs * batches;
+}
+
+void OptimizerSteps::step(const torch::Tensor &loss) {
+  if (options.schedule == LRSchedule::Cosine && totalSteps > 0) {
+    double progress =
+        std::min(1.0, static_cast<double>(steps) / static_cast<double>(totalSteps));
+    double rate = options.learningRate * 0.5 * (1.0 + std::cos(M_PI * progress));
+    for (torch::optim::OptimizerParamGroup &group : optimizer->param_groups())
+      static_cast<torch::optim::AdamOptions &>(group.options()).lr(rate);
+  }
+  ++steps;
+  optimizer->zero_grad();
+  loss.backward();
+  if (options.gradClipNorm > 0)
+    torch::nn::utils::clip_grad_norm_(params, options.gradClipNorm);
+  optimizer->step();
+  if (!average.empty()) {
+    torch::NoGradGuard noGrad;
+    for (size_t i = 0; i < params.size(); ++i)
+      average[i].mul_(options.emaDecay).add_(params[i].detach(),
+                                             1.0 - options.emaDecay);
+    decayPower *= options.emaDecay;
+  }
+}
+
+void OptimizerSteps::finish() {
+  if (average.empty() || decayPower >= 1)
+    return;
+  torch::NoGradGuard noGrad;
+  for (size_t i = 0; i < params.size(); ++i)
+    params[i].copy_(average[i] / (1.0 - decayPower));
+}
+
 TrainResult tcl::train(RankingModel &model, const RankingData &data,
                        const TrainOptions &options) {
   TrainResult result;
@@ -192,18 +254,8 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
     result.error = error;
     return result;
   }
-  if (!(options.lambdaGainScale > 0)) {
-    result.error = "train: lambdaGainScale must be > 0";
-    return result;
-  }
-  if (!(options.emaDecay >= 0 && options.emaDecay < 1)) {
-    result.error = "train: emaDecay must be in [0, 1)";
-    return result;
-  }
-  if (options.groupsPerBatch < 1 || options.maxBatchSamples < 2 ||
-      options.maxGroupSize < 2) {
-    result.error = "train: groupsPerBatch must be >= 1, maxBatchSamples and "
-                   "maxGroupSize >= 2";
+  if (std::string error = validateTrainOptions(options); !error.empty()) {
+    result.error = error;
     return result;
   }
 
@@ -224,32 +276,13 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
 
     std::vector<std::vector<int64_t>> groups = candidatesByGroup(data.groups);
 
-    torch::optim::Adam optimizer(model.parameters(),
-                                 torch::optim::AdamOptions(options.learningRate)
-                                     .weight_decay(options.weightDecay));
-    // The weight average (TrainOptions::emaDecay), zero-initialised.
-    std::vector<torch::Tensor> params = model.parameters(), average;
-    const bool averaging = options.emaDecay > 0;
-    double decayPower = 1; // d^t, for the bias correction
-    if (averaging)
-      for (const torch::Tensor &p : params)
-        average.push_back(torch::zeros_like(p).detach());
+    OptimizerSteps optimizer(model, options);
     model.train();
-    // Steps of the whole run, for the schedule: the first epoch's batch
-    // count times the epochs (later epochs differ by at most a few batches
-    // when large groups are subsampled afresh; the rate stays >= 0).
-    int64_t totalSteps = 0, step = 0;
-    auto setRate = [&](double rate) {
-      for (torch::optim::OptimizerParamGroup &group :
-           optimizer.param_groups())
-        static_cast<torch::optim::AdamOptions &>(group.options()).lr(rate);
-    };
     for (int64_t epoch = 1; epoch <= options.epochs && !result.timedOut;
          ++epoch) {
       std::vector<std::vector<int64_t>> batches =
           makeGroupBatches(groups, options, rng);
-      if (epoch == 1)
-        totalSteps = options.epochs * static_cast<int64_t>(batches.size());
+      optimizer.beginEpoch(static_cast<int64_t>(batches.size()));
 
       double lossSum = 0;
       int64_t steps = 0;
@@ -275,25 +308,7 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
               "train: non-finite loss in epoch " + std::to_string(epoch);
           break;
         }
-        if (options.schedule == LRSchedule::Cosine && totalSteps > 0)
-          setRate(options.learningRate * 0.5 *
-                  (1.0 + std::cos(M_PI * std::min<double>(
-                                              1.0, static_cast<double>(step) /
-                                                       totalSteps))));
-        ++step;
-        optimizer.zero_grad();
-        loss.backward();
-        if (options.gradClipNorm > 0)
-          torch::nn::utils::clip_grad_norm_(model.parameters(),
-                                            options.gradClipNorm);
-        optimizer.step();
-        if (averaging) {
-          torch::NoGradGuard noGrad;
-          for (size_t i = 0; i < params.size(); ++i)
-            average[i].mul_(options.emaDecay)
-                .add_(params[i].detach(), 1.0 - options.emaDecay);
-          decayPower *= options.emaDecay;
-        }
+        optimizer.step(loss);
         lossSum += value;
         ++steps;
         if (options.timeLimitSeconds > 0 &&
@@ -316,14 +331,9 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
         options.log(log);
       }
     }
-    // The average replaces the weights unless training failed (then the
-    // last step's weights stay, as documented in TrainResult::error) or no
-    // step was taken.
-    if (averaging && result.error.empty() && decayPower < 1) {
-      torch::NoGradGuard noGrad;
-      for (size_t i = 0; i < params.size(); ++i)
-        params[i].copy_(average[i] / (1.0 - decayPower));
-    }
+    // After a failure the last step's weights stay (TrainResult::error).
+    if (result.error.empty())
+      optimizer.finish();
   } catch (const std::exception &e) {
     result.error = std::string("train: ") + e.what();
   }
