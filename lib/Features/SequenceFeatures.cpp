@@ -69,6 +69,8 @@ struct SizeEntry {
   int knob = -1;
   /// Extent of the anchor loop it tiles; 0 when unknown.
   int64_t extent = 0;
+  /// That loop's role; both false when unknown.
+  bool parallel = false, reduction = false, innermost = false;
 };
 
 /// One transform op of the script, with what its features depend on.
@@ -137,19 +139,34 @@ SequenceFeatureExtractor::create(const SearchSpace &space) {
   };
   llvm::ArrayRef<int64_t> extents = space.getLoopExtents();
   llvm::ArrayRef<unsigned> outputToLoop = space.getOutputToLoop();
-  auto extentOfKnob = [&](int knob) -> int64_t {
+  llvm::ArrayRef<bool> isReduction = space.getReductionLoops();
+  // The anchor loop a knob's size applies to; -1 when unknown.
+  auto loopOfKnob = [&](int knob) -> int64_t {
     llvm::StringRef n = knobs[knob].name;
     unsigned index;
     llvm::StringRef prefix = n.rsplit('_').first, suffix = n.rsplit('_').second;
     if (suffix.getAsInteger(10, index))
-      return 0;
+      return -1;
     if ((prefix == "tile_par" || prefix == "tile_reg") &&
         index < outputToLoop.size())
-      return extents[outputToLoop[index]];
+      return outputToLoop[index];
     if ((prefix == "tile_red" || prefix == "unroll_red") &&
         index < extents.size())
-      return extents[index];
-    return 0;
+      return index;
+    return -1;
+  };
+  // The innermost (contiguous) dim of the output.
+  const int64_t innermostLoop =
+      outputToLoop.empty() ? -1 : static_cast<int64_t>(outputToLoop.back());
+  auto setLoop = [&](SizeEntry &e, int64_t loop) {
+    if (loop < 0 || loop >= static_cast<int64_t>(extents.size()))
+      return;
+    e.extent = extents[loop];
+    bool reduction = loop < static_cast<int64_t>(isReduction.size()) &&
+                     isReduction[loop];
+    e.reduction = reduction;
+    e.parallel = !reduction;
+    e.innermost = loop == innermostLoop;
   };
 
   auto impl = std::make_unique<Impl>();
@@ -211,13 +228,13 @@ SequenceFeatureExtractor::create(const SearchSpace &space) {
                   e.knob = params[nextParam];
                 ++nextParam;
                 if (e.knob >= 0)
-                  e.extent = extentOfKnob(e.knob);
+                  setLoop(e, loopOfKnob(e.knob));
               } else {
                 e.constant = v;
                 if (n == extents.size())
-                  e.extent = extents[pos];
+                  setLoop(e, static_cast<int64_t>(pos));
                 else if (n == outputToLoop.size())
-                  e.extent = extents[outputToLoop[pos]];
+                  setLoop(e, outputToLoop[pos]);
               }
               p.sizes.push_back(e);
             }
@@ -273,18 +290,38 @@ unsigned SequenceFeatureExtractor::extract(const Schedule &schedule,
             static_cast<float>(schedule.values[p.alternativesKnob]);
       t[kTokenInterchanged] = p.interchanged;
       t[kTokenNumSizes] = logScaled(static_cast<double>(p.sizes.size()));
+      // Products over the tiled (size > 0) loops of known role, all of
+      // them, not only the first kMaxTokenSizes.
+      double volume[2] = {1, 1}, tiles[2] = {1, 1};
+      bool any[2] = {false, false};
       for (auto [i, e] : llvm::enumerate(p.sizes)) {
-        if (i >= kMaxTokenSizes)
-          break;
         int64_t size = e.knob >= 0 ? schedule.values[e.knob] : e.constant;
-        float *slot = t + kTokenSizeBegin + 3 * i;
         if (size <= 0)
           continue;
+        if ((e.parallel || e.reduction) && e.extent > 0) {
+          int role = e.reduction ? 1 : 0;
+          volume[role] *= static_cast<double>(size);
+          tiles[role] *= static_cast<double>((e.extent + size - 1) / size);
+          any[role] = true;
+          if (e.innermost)
+            t[kTokenInnermostSize] = logScaled(static_cast<double>(size));
+        }
+        if (i >= kMaxTokenSizes)
+          continue;
+        float *slot = t + kTokenSizeBegin + 3 * i;
         slot[0] = logScaled(static_cast<double>(size));
         if (e.extent > 0) {
           slot[1] = logScaled(static_cast<double>(e.extent));
           slot[2] = logScaled(static_cast<double>((e.extent + size - 1) / size));
         }
+      }
+      if (any[0]) {
+        t[kTokenParallelVolume] = logScaled(volume[0]);
+        t[kTokenParallelTiles] = logScaled(tiles[0]);
+      }
+      if (any[1]) {
+        t[kTokenReductionVolume] = logScaled(volume[1]);
+        t[kTokenReductionTiles] = logScaled(tiles[1]);
       }
     }
     ++length;

@@ -2,7 +2,7 @@
 // programs, one platform): a budget of 10% in 2 rounds selects exactly 40
 // records, copied unchanged with their workloads, and tcl-train trains on
 // them. One seed gives one output, byte for byte.
-// RUN: rm -f %t.rdu.jsonl %t.rdu2.jsonl %t.random.jsonl %t.random2.jsonl
+// RUN: rm -f %t.rdu.jsonl %t.rdu2.jsonl %t.random.jsonl %t.random2.jsonl %t.bad.jsonl
 // RUN: tcl-sample --database=%S/Inputs/conv-records.jsonl --strategy=rdu --budget=0.1 --rounds=2 --ensemble=2 --model=mamba --config='{"d_model":16,"d_state":4}' --epochs=2 --torch-threads=1 --seed=3 -o %t.rdu.jsonl --json=%t.rdu.json 2>%t.rdu.log
 // RUN: FileCheck %s --check-prefix=LOG < %t.rdu.log
 // RUN: FileCheck %s --check-prefix=JSON < %t.rdu.json
@@ -28,7 +28,7 @@
 // RUN: tcl-sample --database=%S/Inputs/conv-records.jsonl --from=%t.pt --budget=0.1 --rounds=2 --ensemble=2 --epochs=2 --torch-threads=1 -o %t.from.jsonl 2>&1 | FileCheck %s --check-prefix=FROM
 // RUN: grep -c '"type":"measure"' %t.from.jsonl | FileCheck %s --check-prefix=FORTY
 // RUN: not tcl-sample --database=%S/Inputs/conv-records.jsonl --from=%t.pt --model=tlp -o %t.bad.jsonl 2>&1 | FileCheck %s --check-prefix=KIND
-// RUN: sed 's/"sequence_feature_version": 1/"sequence_feature_version": 99/' %t.pt.json > %t.old.pt.json && cp %t.pt %t.old.pt
+// RUN: sed 's/"sequence_feature_version": [0-9]*/"sequence_feature_version": 99/' %t.pt.json > %t.old.pt.json && cp %t.pt %t.old.pt
 // RUN: not tcl-sample --database=%S/Inputs/conv-records.jsonl --from=%t.old.pt -o %t.bad.jsonl 2>&1 | FileCheck %s --check-prefix=VERSION
 // Bad input.
 // RUN: not tcl-sample --database=%S/Inputs/conv-records.jsonl --budget=0 -o %t.bad.jsonl 2>&1 | FileCheck %s --check-prefix=BUDGET0
@@ -68,7 +68,7 @@
 // FROM: round 1/2: 20/40 selected; train {{[0-9.]+}} s, embed {{[0-9.]+}} s
 // FROM: round 2/2: 40/40 selected
 // KIND: tcl-sample: --from: '{{.*}}.pt' holds a 'mamba' model, not 'tlp'
-// VERSION: tcl-sample: --from: model sidecar '{{.*}}old.pt.json': trained on feature versions sequence 99 / statement 1, this build computes sequence 1 / statement 1; retrain the model
+// VERSION: tcl-sample: --from: model sidecar '{{.*}}old.pt.json': trained on feature versions sequence 99 / statement 1, this build computes sequence {{[0-9]+}} / statement 1; retrain the model
 
 // BUDGET0: tcl-sample: --budget: budget fraction 0 is outside (0, 1]
 // BUDGET15: tcl-sample: --budget: budget fraction 1.5 is outside (0, 1]

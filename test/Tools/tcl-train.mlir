@@ -12,7 +12,7 @@
 // RUN: tcl-tune %s --target=cpu,threads=1 --trials=6 --measures-per-round=3 --cost-model=mamba:%t.pt --database=%t.tune.jsonl --min-repeat-seconds=0.001 2>&1 | FileCheck %s --check-prefix=TUNE
 // Bad input.
 // RUN: not tcl-tune %s --trials=2 --cost-model=tlp:%t.pt --database=%t.bad.jsonl 2>&1 | FileCheck %s --check-prefix=KIND
-// RUN: sed 's/"sequence_feature_version": 1/"sequence_feature_version": 99/' %t.pt.json > %t.old.pt.json && cp %t.pt %t.old.pt
+// RUN: sed 's/"sequence_feature_version": [0-9]*/"sequence_feature_version": 99/' %t.pt.json > %t.old.pt.json && cp %t.pt %t.old.pt
 // RUN: not tcl-tune %s --trials=2 --cost-model=mamba:%t.old.pt --database=%t.bad.jsonl 2>&1 | FileCheck %s --check-prefix=VERSION
 // RUN: not tcl-train --database=%t.missing.jsonl 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: not tcl-train --database=%t.jsonl --model=transformer 2>&1 | FileCheck %s --check-prefix=MODEL
@@ -33,7 +33,7 @@
 
 // SIDECAR: "kind": "mamba"
 // SIDECAR: "max_length": 64
-// SIDECAR: "sequence_feature_version": 1
+// SIDECAR: "sequence_feature_version": 2
 // SIDECAR: "statement_feature_version": 1
 
 // JSON: "train_programs": 20
@@ -46,7 +46,7 @@
 // TUNE: estimated end to end
 
 // KIND: holds a 'mamba' model, not 'tlp'
-// VERSION: trained on feature versions sequence 99 / statement 1, this build computes sequence 1 / statement 1; retrain the model
+// VERSION: trained on feature versions sequence 99 / statement 1, this build computes sequence {{[0-9]+}} / statement 1; retrain the model
 // MISSING: tcl-train: {{.*}}missing.jsonl
 // MODEL: tcl-train: unknown --model 'transformer' (expected mamba, tlp, mlp or xgb)
 // CONFIG-KEY: tcl-train: --config: unknown model config key 'd_modl' (this model has d_conv, d_model, d_state, expand, head_hidden, input_norm, layers)

@@ -119,6 +119,72 @@ TEST_F(SequenceFeaturesTest, TokensCarryKnobValuesAndLoopExtents) {
     ASSERT_EQ(tokens[i], 0.0f);
 }
 
+TEST_F(SequenceFeaturesTest, TokensSplitTileSizesByLoopRole) {
+  // A schedule whose reduction tile does not cover k (extent 256).
+  std::mt19937_64 rng(3);
+  Schedule s = space->getDefault();
+  int red = space->findKnob("tile_red_2");
+  ASSERT_GE(red, 0);
+  for (int i = 0; i < 200 && s.values[red] >= 256; ++i)
+    s = space->sample(rng);
+  ASSERT_LT(s.values[red], 256);
+  auto value = [&](const char *knob) {
+    int k = space->findKnob(knob);
+    EXPECT_GE(k, 0) << knob;
+    return k >= 0 ? static_cast<double>(s.values[k]) : 0.0;
+  };
+  auto lg = [](double x) { return static_cast<float>(std::log2(1.0 + x)); };
+  auto tiles = [](double extent, double size) {
+    return std::ceil(extent / size);
+  };
+
+  std::vector<std::string> names = extractor->describe(s);
+  constexpr unsigned kMax = 96;
+  std::vector<float> tokens(kMax * kNumTokenFeatures), mask(kMax);
+  extractor->extract(s, kMax, tokens.data(), mask.data());
+  std::vector<const float *> forall, tileFor;
+  for (auto [i, name] : llvm::enumerate(names)) {
+    const float *t = tokens.data() + i * kNumTokenFeatures;
+    if (name == "structured.tile_using_forall")
+      forall.push_back(t);
+    if (name == "structured.tile_using_for")
+      tileFor.push_back(t);
+  }
+  ASSERT_EQ(forall.size(), 1u);
+  ASSERT_GE(tileFor.size(), 2u);
+
+  // Thread tiles of the output dims (loops i: 128, j: 96; j innermost).
+  double p0 = value("tile_par_0"), p1 = value("tile_par_1");
+  const float *t = forall[0];
+  EXPECT_FLOAT_EQ(t[kTokenParallelVolume], lg(p0 * p1));
+  EXPECT_FLOAT_EQ(t[kTokenParallelTiles],
+                  lg(tiles(128, p0) * tiles(96, p1)));
+  EXPECT_FLOAT_EQ(t[kTokenReductionVolume], 0.0f);
+  EXPECT_FLOAT_EQ(t[kTokenReductionTiles], 0.0f);
+  EXPECT_FLOAT_EQ(t[kTokenInnermostSize], lg(p1));
+
+  // The reduction tiling [0, 0, r]: only k is tiled.
+  double r = value("tile_red_2");
+  t = tileFor[0];
+  ASSERT_FLOAT_EQ(t[kTokenSizeBegin + 6], lg(r)) << "the k tiling token";
+  EXPECT_FLOAT_EQ(t[kTokenReductionVolume], lg(r));
+  EXPECT_FLOAT_EQ(t[kTokenReductionTiles], lg(tiles(256, r)));
+  EXPECT_FLOAT_EQ(t[kTokenParallelVolume], 0.0f);
+  EXPECT_FLOAT_EQ(t[kTokenInnermostSize], 0.0f);
+
+  // The register tile [reg0, reg1, unroll]: both roles at once.
+  double g0 = value("tile_reg_0"), g1 = value("tile_reg_1"),
+         u = value("unroll_red_2");
+  t = tileFor[1];
+  ASSERT_FLOAT_EQ(t[kTokenSizeBegin], lg(g0)) << "the register tiling token";
+  EXPECT_FLOAT_EQ(t[kTokenParallelVolume], lg(g0 * g1));
+  EXPECT_FLOAT_EQ(t[kTokenParallelTiles],
+                  lg(tiles(128, g0) * tiles(96, g1)));
+  EXPECT_FLOAT_EQ(t[kTokenReductionVolume], lg(u));
+  EXPECT_FLOAT_EQ(t[kTokenReductionTiles], lg(tiles(256, u)));
+  EXPECT_FLOAT_EQ(t[kTokenInnermostSize], lg(g1));
+}
+
 TEST_F(SequenceFeaturesTest, AlternativesChangeTheSequence) {
   Schedule outer = space->getDefault();
   int lowering = space->findKnob("contraction_lowering");

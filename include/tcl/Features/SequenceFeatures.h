@@ -21,6 +21,22 @@
 //                                  log2(1 + ceil(extent / size)) (tiles);
 //                                  0 for untiled (size 0) entries and where
 //                                  the loop is unknown.
+//   kTokenParallelVolume,          over the op's non-zero sizes whose
+//   kTokenReductionVolume          anchor loop is known, split by the
+//                                  loop's role (parallel / reduction):
+//                                  log2(1 + product of the sizes); 0 when
+//                                  the op has no such size of that role.
+//                                  The tile footprint, which no single size
+//                                  slot gives.
+//   kTokenParallelTiles,           likewise log2(1 + product of the tile
+//   kTokenReductionTiles           counts ceil(extent / size)): the number
+//                                  of tiles (parallel: the work items a
+//                                  forall distributes).
+//   kTokenInnermostSize            log2(1 + size) on the output's innermost
+//                                  (contiguous) dim, 0 when the op has none:
+//                                  the vector width a tile leaves there.
+// The role split is what lets one model compare ops whose loops are in
+// different orders (a matmul's k is loop 2, a conv's reductions loops 4-6).
 // Ops inside a non-selected region of `tune.alternatives` are not part of the
 // sequence. Sequences longer than the model's maximum are cropped at the end
 // and shorter ones padded with zero tokens (mask 0).
@@ -47,7 +63,7 @@ namespace tcl {
 /// Version of the token layout; saved with every model trained on it. Bump
 /// it on any change of the meaning or order of a token feature or of the
 /// primitive vocabulary.
-inline constexpr unsigned kSequenceFeatureVersion = 1;
+inline constexpr unsigned kSequenceFeatureVersion = 2;
 
 /// Primitive kinds in the one-hot (the vocabulary; the last is "other").
 llvm::ArrayRef<std::string> getPrimitiveKinds();
@@ -60,7 +76,12 @@ enum TokenFeature : unsigned {
   kTokenInterchanged,
   kTokenNumSizes,
   kTokenSizeBegin,
-  kNumTokenFeatures = kTokenSizeBegin + 3 * kMaxTokenSizes
+  kTokenParallelVolume = kTokenSizeBegin + 3 * kMaxTokenSizes,
+  kTokenReductionVolume,
+  kTokenParallelTiles,
+  kTokenReductionTiles,
+  kTokenInnermostSize,
+  kNumTokenFeatures
 };
 
 /// Turns schedules of one space into token sequences. Creation parses the
