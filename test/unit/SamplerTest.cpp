@@ -154,8 +154,10 @@ TEST(SamplerTest, RepresentativenessPrefersDenseRegions) {
   // RDU spreads its budget over clusters in proportion to their sizes; with
   // one cluster, R alone decides within it.
   SamplerOptions rdu;
+  rdu.weightRepresentativeness = 1;
   rdu.weightDiversity = 0;
   rdu.weightUncertainty = 0;
+  rdu.weightPerformance = 0;
   rdu.clusters = 1;
   for (const SamplerOptions &options :
        {withStrategy(SamplerStrategy::Representativeness), rdu}) {

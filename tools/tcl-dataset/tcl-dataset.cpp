@@ -136,22 +136,23 @@ static cl::opt<unsigned>
                            "(default 30)"),
                   cl::cat(samplerCategory));
 static cl::opt<double> weightR(
-    "weight-representativeness", cl::init(1.0),
-    cl::desc("RDU weight of representativeness (>= 0, default 1; see "
-             "include/tcl/Sampler/Sampler.h)"),
+    "weight-representativeness",
+    cl::init(SamplerOptions().weightRepresentativeness),
+    cl::desc("RDU weight of representativeness (>= 0; see "
+             "include/tcl/Sampler/Sampler.h for the defaults)"),
     cl::cat(samplerCategory));
 static cl::opt<double>
-    weightD("weight-diversity", cl::init(1.0),
-            cl::desc("RDU weight of diversity (>= 0, default 1)"),
+    weightD("weight-diversity", cl::init(SamplerOptions().weightDiversity),
+            cl::desc("RDU weight of diversity (>= 0)"),
             cl::cat(samplerCategory));
 static cl::opt<double>
-    weightU("weight-uncertainty", cl::init(1.0),
-            cl::desc("RDU weight of uncertainty (>= 0, default 1)"),
+    weightU("weight-uncertainty", cl::init(SamplerOptions().weightUncertainty),
+            cl::desc("RDU weight of uncertainty (>= 0)"),
             cl::cat(samplerCategory));
 static cl::opt<double> weightP(
-    "weight-performance", cl::init(0.0),
+    "weight-performance", cl::init(SamplerOptions().weightPerformance),
     cl::desc("Weight of the predicted-performance term added to RDU's score "
-             "(>= 0, default 0: plain RDU)"),
+             "(>= 0; 0: the plain RDU formula)"),
     cl::cat(samplerCategory));
 static cl::opt<unsigned>
     torchThreads("torch-threads", cl::init(0),
