@@ -138,21 +138,21 @@ static cl::opt<unsigned>
 static cl::opt<double> weightR(
     "weight-representativeness",
     cl::init(SamplerOptions().weightRepresentativeness),
-    cl::desc("RDU weight of representativeness (>= 0; see "
-             "include/tcl/Sampler/Sampler.h for the defaults)"),
+    cl::desc("RDU weight of representativeness (>= 0, default 0; see "
+             "include/tcl/Sampler/Sampler.h for why)"),
     cl::cat(samplerCategory));
 static cl::opt<double>
     weightD("weight-diversity", cl::init(SamplerOptions().weightDiversity),
-            cl::desc("RDU weight of diversity (>= 0)"),
+            cl::desc("RDU weight of diversity (>= 0, default 1)"),
             cl::cat(samplerCategory));
 static cl::opt<double>
     weightU("weight-uncertainty", cl::init(SamplerOptions().weightUncertainty),
-            cl::desc("RDU weight of uncertainty (>= 0)"),
+            cl::desc("RDU weight of uncertainty (>= 0, default 0)"),
             cl::cat(samplerCategory));
 static cl::opt<double> weightP(
     "weight-performance", cl::init(SamplerOptions().weightPerformance),
     cl::desc("Weight of the predicted-performance term added to RDU's score "
-             "(>= 0; 0: the plain RDU formula)"),
+             "(>= 0, default 1; 0: the plain RDU formula)"),
     cl::cat(samplerCategory));
 static cl::opt<unsigned>
     torchThreads("torch-threads", cl::init(0),

@@ -60,21 +60,23 @@ static cl::opt<std::string>
 static cl::opt<double> weightR(
     "weight-representativeness",
     cl::init(SamplerOptions().weightRepresentativeness),
-    cl::desc("RDU weight wR of the representativeness term (>= 0; "
-             "Sampler.h gives the score wR R + wD D + wU U + wP P)"),
+    cl::desc("RDU weight wR of the representativeness term (>= 0, default 0; "
+             "Sampler.h gives the score wR R + wD D + wU U + wP P and why "
+             "these defaults)"),
     cl::cat(category));
 static cl::opt<double>
     weightD("weight-diversity", cl::init(SamplerOptions().weightDiversity),
-            cl::desc("RDU weight wD of the diversity term (>= 0)"),
+            cl::desc("RDU weight wD of the diversity term (>= 0, default 1)"),
             cl::cat(category));
 static cl::opt<double>
     weightU("weight-uncertainty", cl::init(SamplerOptions().weightUncertainty),
-            cl::desc("RDU weight wU of the uncertainty term (>= 0)"),
+            cl::desc("RDU weight wU of the uncertainty term (>= 0, default 0)"),
             cl::cat(category));
 static cl::opt<double> weightP(
     "weight-performance", cl::init(SamplerOptions().weightPerformance),
     cl::desc("Weight wP of the predicted-performance term P, the ensemble's "
-             "mean standardised score (>= 0; 0: the plain RDU formula)"),
+             "mean standardised score (>= 0, default 1; 0: the plain RDU "
+             "formula)"),
     cl::cat(category));
 static cl::opt<int64_t> clusters(
     "clusters", cl::init(0),
