@@ -69,8 +69,9 @@ struct SizeEntry {
   int knob = -1;
   /// Extent of the anchor loop it tiles; 0 when unknown.
   int64_t extent = 0;
-  /// That loop's role; both false when unknown.
-  bool parallel = false, reduction = false, innermost = false;
+  /// That loop's role (meaningful where extent > 0, the loop is known):
+  /// a reduction (else parallel); the output's innermost dim.
+  bool reduction = false, innermost = false;
 };
 
 /// One transform op of the script, with what its features depend on.
@@ -162,10 +163,8 @@ SequenceFeatureExtractor::create(const SearchSpace &space) {
     if (loop < 0 || loop >= static_cast<int64_t>(extents.size()))
       return;
     e.extent = extents[loop];
-    bool reduction = loop < static_cast<int64_t>(isReduction.size()) &&
-                     isReduction[loop];
-    e.reduction = reduction;
-    e.parallel = !reduction;
+    e.reduction = loop < static_cast<int64_t>(isReduction.size()) &&
+                  isReduction[loop];
     e.innermost = loop == innermostLoop;
   };
 
@@ -298,7 +297,7 @@ unsigned SequenceFeatureExtractor::extract(const Schedule &schedule,
         int64_t size = e.knob >= 0 ? schedule.values[e.knob] : e.constant;
         if (size <= 0)
           continue;
-        if ((e.parallel || e.reduction) && e.extent > 0) {
+        if (e.extent > 0) {
           int role = e.reduction ? 1 : 0;
           volume[role] *= static_cast<double>(size);
           tiles[role] *= static_cast<double>((e.extent + size - 1) / size);

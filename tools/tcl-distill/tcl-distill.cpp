@@ -88,7 +88,7 @@ static cl::opt<double> learningRate("lr", cl::init(7e-4),
                                     cl::desc("Adam learning rate"),
                                     cl::cat(category));
 static cl::opt<double> emaDecay(
-    "ema-decay", cl::init(0.0),
+    "ema-decay", cl::init(TrainOptions().emaDecay),
     cl::desc("Keep an exponential moving average of the weights over the "
              "steps with this decay in [0, 1) (as tcl-train --ema-decay); 0 "
              "keeps the last step's weights"),

@@ -86,7 +86,7 @@ static cl::opt<double> gainScale(
              "weights the pairs with the best programs more"),
     cl::cat(category));
 static cl::opt<double> emaDecay(
-    "ema-decay", cl::init(0.0),
+    "ema-decay", cl::init(TrainOptions().emaDecay),
     cl::desc("Average the weights over the training steps with this "
              "exponential decay in [0, 1) and keep the average (e.g. 0.99: "
              "about the last 100 steps); 0 keeps the last step's weights"),

@@ -17,7 +17,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -150,12 +149,11 @@ std::string validateTrainOptions(const TrainOptions &options);
 /// options.learningRate and weightDecay, the learning-rate schedule, global
 /// gradient-norm clipping and the weight average (options.emaDecay).
 /// Usage: beginEpoch(batches) before each epoch, step(loss) per batch,
-/// finish() once after the last epoch. Keeps `model` and `options` by
-/// reference. LibTorch errors propagate as c10::Error.
+/// finish() once after the last epoch. Keeps `options` by reference.
+/// LibTorch errors propagate as c10::Error.
 class OptimizerSteps {
 public:
   OptimizerSteps(RankingModel &model, const TrainOptions &options);
-  ~OptimizerSteps();
 
   /// The first call fixes the schedule's length: `batches` x epochs steps.
   void beginEpoch(int64_t batches);
@@ -167,10 +165,9 @@ public:
   void finish();
 
 private:
-  RankingModel &model;
   const TrainOptions &options;
   std::vector<torch::Tensor> params, average;
-  std::unique_ptr<torch::optim::Adam> optimizer;
+  torch::optim::Adam optimizer;
   int64_t totalSteps = 0, steps = 0;
   double decayPower = 1; // emaDecay^steps, for the bias correction
 };

@@ -196,16 +196,13 @@ std::string tcl::validateTrainOptions(const TrainOptions &options) {
 }
 
 OptimizerSteps::OptimizerSteps(RankingModel &model, const TrainOptions &options)
-    : model(model), options(options), params(model.parameters()),
-      optimizer(std::make_unique<torch::optim::Adam>(
-          params, torch::optim::AdamOptions(options.learningRate)
-                      .weight_decay(options.weightDecay))) {
+    : options(options), params(model.parameters()),
+      optimizer(params, torch::optim::AdamOptions(options.learningRate)
+                            .weight_decay(options.weightDecay)) {
   if (options.emaDecay > 0)
     for (const torch::Tensor &p : params)
       average.push_back(torch::zeros_like(p).detach());
 }
-
-OptimizerSteps::~OptimizerSteps() = default;
 
 void OptimizerSteps::beginEpoch(int64_t batches) {
   // Later epochs differ by at most a few batches when large groups are
@@ -219,15 +216,15 @@ void OptimizerSteps::step(const torch::Tensor &loss) {
     double progress =
         std::min(1.0, static_cast<double>(steps) / static_cast<double>(totalSteps));
     double rate = options.learningRate * 0.5 * (1.0 + std::cos(M_PI * progress));
-    for (torch::optim::OptimizerParamGroup &group : optimizer->param_groups())
+    for (torch::optim::OptimizerParamGroup &group : optimizer.param_groups())
       static_cast<torch::optim::AdamOptions &>(group.options()).lr(rate);
   }
   ++steps;
-  optimizer->zero_grad();
+  optimizer.zero_grad();
   loss.backward();
   if (options.gradClipNorm > 0)
     torch::nn::utils::clip_grad_norm_(params, options.gradClipNorm);
-  optimizer->step();
+  optimizer.step();
   if (!average.empty()) {
     torch::NoGradGuard noGrad;
     for (size_t i = 0; i < params.size(); ++i)
