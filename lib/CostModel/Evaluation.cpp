@@ -6,6 +6,7 @@
 
 #include "llvm/ADT/StringMap.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -45,17 +46,36 @@ tcl::scoreNetworks(const TrainingData &data, llvm::ArrayRef<float> scores,
   std::vector<NetworkScore> out;
   for (const auto &[network, tasks] : networks) {
     std::vector<TopKTask> weighted;
+    NetworkScore s;
+    double bestSum = 0;
     for (const auto &[key, weight] : tasks) {
       auto it = byKey.find(key);
       if (it == byKey.end())
         continue;
       TopKTask t = it->second;
       t.weight = static_cast<double>(weight);
+      // Tasks without a finite latency do not count (see topKScore).
+      double best = std::numeric_limits<double>::infinity();
+      for (double latency : t.latencies)
+        if (std::isfinite(latency))
+          best = std::min(best, latency);
+      if (std::isfinite(best)) {
+        TaskScore task;
+        task.workload = key;
+        task.weight = t.weight;
+        TopKTask alone = t;
+        alone.weight = 1;
+        task.top1 = topKScore({alone}, 1);
+        task.share = t.weight * best;
+        bestSum += task.share;
+        s.taskScores.push_back(std::move(task));
+      }
       weighted.push_back(std::move(t));
     }
     if (weighted.empty())
       continue;
-    NetworkScore s;
+    for (TaskScore &task : s.taskScores)
+      task.share = bestSum > 0 ? task.share / bestSum : 0;
     s.network = network;
     s.tasks = static_cast<int64_t>(weighted.size());
     s.top1 = topKScore(weighted, 1);
@@ -70,13 +90,21 @@ tcl::scoreNetworks(const TrainingData &data, llvm::ArrayRef<float> scores,
 
 llvm::json::Object tcl::toJSON(llvm::ArrayRef<NetworkScore> scores) {
   llvm::json::Object out;
-  for (const NetworkScore &s : scores)
+  for (const NetworkScore &s : scores) {
+    llvm::json::Array perTask;
+    for (const TaskScore &t : s.taskScores)
+      perTask.push_back(llvm::json::Object{{"workload", t.workload},
+                                           {"weight", t.weight},
+                                           {"top1", t.top1},
+                                           {"share", t.share}});
     out[s.network] = llvm::json::Object{{"tasks", s.tasks},
                                         {"top1", s.top1},
                                         {"top5", s.top5},
                                         {"pairwise", s.pairwise},
                                         {"random_top1", s.randomTop1},
-                                        {"random_top5", s.randomTop5}};
+                                        {"random_top5", s.randomTop5},
+                                        {"per_task", std::move(perTask)}};
+  }
   return out;
 }
 

@@ -18,6 +18,14 @@
 // RUN: not tcl-train --database=%t.jsonl --model=transformer 2>&1 | FileCheck %s --check-prefix=MODEL
 // RUN: not tcl-train --database=%t.jsonl --model=mamba --config='{"d_modl":8}' 2>&1 | FileCheck %s --check-prefix=CONFIG-KEY
 // RUN: not tcl-train --database=%t.jsonl --model=mamba --config='{"token_dim":8}' 2>&1 | FileCheck %s --check-prefix=CONFIG-FIXED
+// A saved model evaluated again (--init, no epochs): the same scores, with
+// the per-task breakdown.
+// RUN: tcl-train --database=%t.jsonl --model=mamba --init=%t.pt --epochs=0 --json=%t.eval.json 2>&1 | FileCheck %s --check-prefix=EVAL
+// RUN: %python -c "import json,sys; a,b=(json.load(open(f))['scores'] for f in sys.argv[1:]); print('same scores' if a==b else 'scores differ')" %t.json %t.eval.json | FileCheck %s --check-prefix=SAME
+// RUN: FileCheck %s --check-prefix=PER-TASK < %t.eval.json
+// RUN: not tcl-train --database=%t.jsonl --model=tlp --init=%t.pt --epochs=0 2>&1 | FileCheck %s --check-prefix=INIT-KIND
+// RUN: not tcl-train --database=%t.jsonl --model=mamba --init=%t.pt --config='{"d_model":8}' 2>&1 | FileCheck %s --check-prefix=INIT-CONFIG
+// RUN: not tcl-train --database=%t.jsonl --model=mamba --epochs=0 2>&1 | FileCheck %s --check-prefix=NO-EPOCHS
 // A smaller architecture through --config.
 // RUN: tcl-train --database=%t.jsonl --model=mamba --epochs=1 --config='{"d_model":16,"d_state":4}' -o %t.small.pt 2>&1 | FileCheck %s --check-prefix=SMALL
 // RUN: FileCheck %s --check-prefix=SMALL-SIDECAR < %t.small.pt.json
@@ -33,7 +41,7 @@
 
 // SIDECAR: "kind": "mamba"
 // SIDECAR: "max_length": 64
-// SIDECAR: "sequence_feature_version": 2
+// SIDECAR: "sequence_feature_version": {{[1-9][0-9]*}}
 // SIDECAR: "statement_feature_version": 1
 
 // JSON: "train_programs": 20
@@ -47,6 +55,15 @@
 
 // KIND: holds a 'mamba' model, not 'tlp'
 // VERSION: trained on feature versions sequence 99 / statement 1, this build computes sequence {{[0-9]+}} / statement 1; retrain the model
+// EVAL: mamba model, {{[0-9]+}} parameters
+// EVAL: held-out tasks 1
+// SAME: same scores
+// PER-TASK: "per_task": [
+// PER-TASK: "share": 1
+// PER-TASK: "workload":
+// INIT-KIND: tcl-train: --init: '{{.*}}.pt' holds a 'mamba' model, not 'tlp' (pass --model=mamba)
+// INIT-CONFIG: tcl-train: --init keeps the saved model's architecture; drop --config
+// NO-EPOCHS: tcl-train: --epochs=0 needs --init (a model to evaluate)
 // MISSING: tcl-train: {{.*}}missing.jsonl
 // MODEL: tcl-train: unknown --model 'transformer' (expected mamba, tlp, mlp or xgb)
 // CONFIG-KEY: tcl-train: --config: unknown model config key 'd_modl' (this model has d_conv, d_model, d_state, expand, head_hidden, input_norm, layers)

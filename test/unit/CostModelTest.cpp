@@ -1,5 +1,6 @@
 //===- CostModelTest.cpp - Statement features and the XGBoost cost model --===//
 
+#include "tcl/CostModel/Evaluation.h"
 #include "tcl/CostModel/XGBoostModel.h"
 #include "tcl/Features/StatementFeatures.h"
 #include "tcl/Transforms/Passes.h"
@@ -588,4 +589,36 @@ TEST_F(CostModelTest, RandomModelIsSeededAndSavesItsSeed) {
   std::unique_ptr<CostModel> c = createRandomCostModel(8);
   ASSERT_FALSE(static_cast<bool>(c->load(path)));
   EXPECT_EQ(c->predict(matmul->context, some), first);
+}
+
+TEST(EvaluationTest, PerTaskScoresShowWhichTaskLowersTheNetworkScore) {
+  // Two tasks: "a" (weight 2, best 1 s) picked right, "b" (weight 1, best
+  // 2 s) picked at its 8 s program; "c" has no finite latency.
+  TrainingData data;
+  data.groupKeys = {"a", "b", "c"};
+  data.groups = {0, 0, 1, 1, 2};
+  data.latencies = {1.0, 3.0, 8.0, 2.0,
+                    std::numeric_limits<double>::infinity()};
+  data.labels.assign(5, 0.5f);
+  std::vector<float> scores = {0.9f, 0.1f, 0.9f, 0.1f, 0.5f};
+  NetworkTasks networks = {{"net", {{"a", 2}, {"b", 1}, {"c", 1}}}};
+  auto result = scoreNetworks(data, scores, networks);
+  ASSERT_TRUE(static_cast<bool>(result)) << llvm::toString(result.takeError());
+  ASSERT_EQ(result->size(), 1u);
+  const NetworkScore &net = result->front();
+  // (2 * 1 + 1 * 2) / (2 * 1 + 1 * 8).
+  EXPECT_DOUBLE_EQ(net.top1, 4.0 / 10.0);
+  ASSERT_EQ(net.taskScores.size(), 2u) << "c has no finite latency";
+  EXPECT_EQ(net.taskScores[0].workload, "a");
+  EXPECT_DOUBLE_EQ(net.taskScores[0].top1, 1.0);
+  EXPECT_DOUBLE_EQ(net.taskScores[0].share, 0.5);
+  EXPECT_EQ(net.taskScores[1].workload, "b");
+  EXPECT_DOUBLE_EQ(net.taskScores[1].weight, 1.0);
+  EXPECT_DOUBLE_EQ(net.taskScores[1].top1, 0.25);
+  EXPECT_DOUBLE_EQ(net.taskScores[1].share, 0.5);
+  llvm::json::Object json = toJSON(*result);
+  const llvm::json::Array *perTask =
+      json.getObject("net")->getArray("per_task");
+  ASSERT_TRUE(perTask);
+  EXPECT_EQ(perTask->size(), 2u);
 }

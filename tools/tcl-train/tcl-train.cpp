@@ -68,8 +68,16 @@ static cl::opt<std::string>
                   cl::desc("Train only on the tasks of this manifest "
                            "(default: every task not held out)"),
                   cl::cat(category));
+static cl::opt<std::string> initFile(
+    "init", cl::init(""),
+    cl::desc("Start from this saved model (a tcl-train -o file, of --model's "
+             "kind; it keeps its saved architecture, so no --config) instead "
+             "of fresh weights; with --epochs=0 it is only evaluated"),
+    cl::value_desc("model.pt"), cl::cat(category));
 static cl::opt<unsigned> epochs("epochs", cl::init(30),
-                                cl::desc("Training epochs"), cl::cat(category));
+                                cl::desc("Training epochs (0: none, with "
+                                         "--init)"),
+                                cl::cat(category));
 static cl::opt<double> learningRate("lr", cl::init(7e-4),
                                     cl::desc("Adam learning rate"),
                                     cl::cat(category));
@@ -160,7 +168,31 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 Trained trainNeural(const std::string &config, const TrainingData &train,
                     const TrainingData &eval) {
   Trained r;
-  ModelOrError created = createModel(config, seed);
+  ModelOrError created;
+  if (initFile.empty()) {
+    created = createModel(config, seed);
+  } else {
+    llvm::Expected<ModelSidecar> sidecar = readSidecar(initFile);
+    if (!sidecar) {
+      r.error = "--init: " + llvm::toString(sidecar.takeError());
+      return r;
+    }
+    if (sidecar->kind != modelKind) {
+      r.error = "--init: '" + initFile + "' holds a '" + sidecar->kind +
+                "' model, not '" + modelKind + "' (pass --model=" +
+                sidecar->kind + ")";
+      return r;
+    }
+    if (sidecar->maxLength != maxLength) {
+      r.error = "--init: '" + initFile + "' was trained with --max-length=" +
+                std::to_string(sidecar->maxLength) + ", not " +
+                std::to_string(maxLength.getValue());
+      return r;
+    }
+    created = loadModel(initFile, sidecar->config);
+    if (!created)
+      created.error = "--init: cannot load '" + initFile + "': " + created.error;
+  }
   if (!created) {
     r.error = created.error;
     return r;
@@ -184,7 +216,9 @@ Trained trainNeural(const std::string &config, const TrainingData &train,
                                  static_cast<long long>(log.epoch), log.loss,
                                  log.elapsedSeconds);
   };
-  TrainResult trained = tcl::train(*model, toRankingData(train), options);
+  TrainResult trained;
+  if (epochs > 0)
+    trained = tcl::train(*model, toRankingData(train), options);
   if (!trained.error.empty()) {
     r.error = "training failed: " + trained.error;
     return r;
@@ -310,6 +344,12 @@ int main(int argc, char **argv) {
     }
   if (isXGB && !modelConfig.empty())
     return fail("--config applies to mamba, tlp and mlp, not xgb");
+  if (isXGB && !initFile.empty())
+    return fail("--init applies to mamba, tlp and mlp, not xgb");
+  if (!initFile.empty() && !modelConfig.empty())
+    return fail("--init keeps the saved model's architecture; drop --config");
+  if (epochs == 0 && initFile.empty())
+    return fail("--epochs=0 needs --init (a model to evaluate)");
   llvm::Expected<std::string> config =
       isXGB ? std::string() : defaultModelConfig(modelKind, modelConfig);
   if (!config)

@@ -25,6 +25,19 @@
 
 namespace tcl {
 
+/// How one task of a network fares: the diagnosis of a low network score.
+struct TaskScore {
+  std::string workload;
+  /// The task's weight in the network (occurrences).
+  double weight = 0;
+  /// topKScore of the task alone, k = 1: its best latency over the latency
+  /// of the program the model scores highest (0 when that one failed).
+  double top1 = 0;
+  /// weight * best latency over the network's sum of them: the share of the
+  /// network's best latency, i.e. how much this task's top1 counts.
+  double share = 0;
+};
+
 /// The scores of one network.
 struct NetworkScore {
   std::string network;
@@ -33,6 +46,8 @@ struct NetworkScore {
   double top1 = 0, top5 = 0, pairwise = 0;
   /// topKScore of uniform random scores, mean of 32 seeded draws.
   double randomTop1 = 0, randomTop5 = 0;
+  /// Per task, in the manifest's order.
+  std::vector<TaskScore> taskScores;
 };
 
 /// Scores per network of `networks` (in name order; networks without any
@@ -44,7 +59,8 @@ llvm::Expected<std::vector<NetworkScore>>
 scoreNetworks(const TrainingData &data, llvm::ArrayRef<float> scores,
               const NetworkTasks &networks, uint64_t seed = 0);
 
-/// {network: {tasks, top1, top5, pairwise, random_top1, random_top5}}.
+/// {network: {tasks, top1, top5, pairwise, random_top1, random_top5,
+/// per_task: [{workload, weight, top1, share}]}}.
 llvm::json::Object toJSON(llvm::ArrayRef<NetworkScore> scores);
 
 /// Mean top-1 over the networks (NaN when there are none).
