@@ -66,6 +66,15 @@ tcl::scoreNetworks(const TrainingData &data, llvm::ArrayRef<float> scores,
         TopKTask alone = t;
         alone.weight = 1;
         task.top1 = topKScore({alone}, 1);
+        task.bestLatency = best;
+        // The pick as topKScore makes it: highest score, ties and NaN
+        // scores broken towards the lower index.
+        size_t pick = 0;
+        for (size_t i = 1; i < t.scores.size(); ++i)
+          if (t.scores[i] > t.scores[pick] ||
+              (std::isnan(t.scores[pick]) && !std::isnan(t.scores[i])))
+            pick = i;
+        task.pickedLatency = t.latencies[pick];
         task.share = t.weight * best;
         bestSum += task.share;
         s.taskScores.push_back(std::move(task));
@@ -96,7 +105,13 @@ llvm::json::Object tcl::toJSON(llvm::ArrayRef<NetworkScore> scores) {
       perTask.push_back(llvm::json::Object{{"workload", t.workload},
                                            {"weight", t.weight},
                                            {"top1", t.top1},
-                                           {"share", t.share}});
+                                           {"share", t.share},
+                                           {"best_s", t.bestLatency},
+                                           {"picked_s",
+                                            std::isfinite(t.pickedLatency)
+                                                ? llvm::json::Value(
+                                                      t.pickedLatency)
+                                                : llvm::json::Value(nullptr)}});
     out[s.network] = llvm::json::Object{{"tasks", s.tasks},
                                         {"top1", s.top1},
                                         {"top5", s.top5},

@@ -616,6 +616,8 @@ TEST(EvaluationTest, PerTaskScoresShowWhichTaskLowersTheNetworkScore) {
   EXPECT_DOUBLE_EQ(net.taskScores[1].weight, 1.0);
   EXPECT_DOUBLE_EQ(net.taskScores[1].top1, 0.25);
   EXPECT_DOUBLE_EQ(net.taskScores[1].share, 0.5);
+  EXPECT_DOUBLE_EQ(net.taskScores[1].bestLatency, 2.0);
+  EXPECT_DOUBLE_EQ(net.taskScores[1].pickedLatency, 8.0);
   llvm::json::Object json = toJSON(*result);
   const llvm::json::Array *perTask =
       json.getObject("net")->getArray("per_task");

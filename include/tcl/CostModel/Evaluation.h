@@ -33,6 +33,9 @@ struct TaskScore {
   /// topKScore of the task alone, k = 1: its best latency over the latency
   /// of the program the model scores highest (0 when that one failed).
   double top1 = 0;
+  /// Seconds: the task's best latency and that of the program the model
+  /// scores highest (+inf when it failed).
+  double bestLatency = 0, pickedLatency = 0;
   /// weight * best latency over the network's sum of them: the share of the
   /// network's best latency, i.e. how much this task's top1 counts.
   double share = 0;
@@ -60,7 +63,8 @@ scoreNetworks(const TrainingData &data, llvm::ArrayRef<float> scores,
               const NetworkTasks &networks, uint64_t seed = 0);
 
 /// {network: {tasks, top1, top5, pairwise, random_top1, random_top5,
-/// per_task: [{workload, weight, top1, share}]}}.
+/// per_task: [{workload, weight, top1, share, best_s, picked_s}]}}
+/// (picked_s null when the pick failed).
 llvm::json::Object toJSON(llvm::ArrayRef<NetworkScore> scores);
 
 /// Mean top-1 over the networks (NaN when there are none).
