@@ -12,6 +12,7 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 #include <functional>
@@ -67,11 +68,8 @@ namespace {
 struct SizeEntry {
   int64_t constant = 0;
   int knob = -1;
-  /// Extent of the anchor loop it tiles; 0 when unknown.
-  int64_t extent = 0;
-  /// That loop's role (meaningful where extent > 0, the loop is known):
-  /// a reduction (else parallel); the output's innermost dim.
-  bool reduction = false, innermost = false;
+  /// The anchor loop it tiles; -1 when unknown.
+  int loop = -1;
 };
 
 /// One transform op of the script, with what its features depend on.
@@ -93,11 +91,62 @@ float logScaled(double x) { return static_cast<float>(std::log2(1.0 + x)); }
 
 struct SequenceFeatureExtractor::Impl {
   std::vector<Primitive> primitives;
+  /// The anchor's loops, from the space.
+  llvm::SmallVector<int64_t> extents;
+  llvm::SmallVector<bool> isReduction;
+  /// The output's innermost (contiguous) loop, or -1.
+  int innermostLoop = -1;
+  llvm::SmallVector<unsigned> outputToLoop;
+  /// The anchor's input operands (SearchSpace::getInputAccess(), empty when
+  /// unknown) and bytes per element, for the tile footprints.
+  llvm::SmallVector<llvm::SmallVector<SearchSpace::AccessTerms>> inputAccess;
+  llvm::SmallVector<int64_t> inputBytes;
+  int64_t outputBytes = 4;
 
   bool applies(const Primitive &p, const Schedule &s) const {
     return llvm::all_of(p.conditions, [&](const auto &c) {
       return s.values[c.first] == c.second;
     });
+  }
+
+  /// Narrows `tile` (a size per anchor loop) to the sizes > 0 `p` gives its
+  /// known loops; returns whether it gives any.
+  bool updateTile(const Primitive &p, const Schedule &s,
+                  llvm::SmallVectorImpl<int64_t> &tile) const {
+    bool any = false;
+    for (const SizeEntry &e : p.sizes) {
+      int64_t size = e.knob >= 0 ? s.values[e.knob] : e.constant;
+      if (size <= 0 || e.loop < 0)
+        continue;
+      tile[e.loop] = std::min(size, extents[e.loop]);
+      any = true;
+    }
+    return any;
+  }
+
+  /// The footprint features of the iteration-space tile `tile` into token
+  /// `t` (see SequenceFeatures.h).
+  void writeFootprint(llvm::ArrayRef<int64_t> tile, float *t) const {
+    double iterations = 1;
+    for (int64_t size : tile)
+      iterations *= static_cast<double>(size);
+    double outputElements = 1;
+    for (unsigned loop : outputToLoop)
+      outputElements *= static_cast<double>(tile[loop]);
+    double output = outputElements * static_cast<double>(outputBytes);
+    double input = 0;
+    for (auto [access, bytes] : llvm::zip_equal(inputAccess, inputBytes)) {
+      double elements = 1;
+      for (int64_t extent : SearchSpace::getTileShape(access, tile))
+        elements *= static_cast<double>(extent);
+      input += elements * static_cast<double>(bytes);
+    }
+    t[kTokenTileIterations] = logScaled(iterations);
+    t[kTokenOutputTileBytes] = logScaled(output);
+    if (!inputAccess.empty()) {
+      t[kTokenInputTileBytes] = logScaled(input);
+      t[kTokenTileIntensity] = logScaled(iterations / (input + output));
+    }
   }
 };
 
@@ -138,37 +187,47 @@ SequenceFeatureExtractor::create(const SearchSpace &space) {
     auto nameAttr = op->getAttrOfType<StringAttr>("name");
     return nameAttr ? space.findKnob(nameAttr.getValue()) : -1;
   };
-  llvm::ArrayRef<int64_t> extents = space.getLoopExtents();
-  llvm::ArrayRef<unsigned> outputToLoop = space.getOutputToLoop();
-  llvm::ArrayRef<bool> isReduction = space.getReductionLoops();
-  // The anchor loop a knob's size applies to; -1 when unknown.
+  auto impl = std::make_unique<Impl>();
+  impl->extents.assign(space.getLoopExtents().begin(),
+                       space.getLoopExtents().end());
+  impl->isReduction.assign(space.getReductionLoops().begin(),
+                           space.getReductionLoops().end());
+  impl->outputToLoop.assign(space.getOutputToLoop().begin(),
+                            space.getOutputToLoop().end());
+  impl->innermostLoop = impl->outputToLoop.empty()
+                            ? -1
+                            : static_cast<int>(impl->outputToLoop.back());
+  impl->inputAccess.assign(space.getInputAccess().begin(),
+                           space.getInputAccess().end());
+  impl->inputBytes.assign(space.getInputBytes().begin(),
+                          space.getInputBytes().end());
+  impl->outputBytes = space.getOutputBytes();
+  llvm::ArrayRef<int64_t> extents = impl->extents;
+  llvm::ArrayRef<unsigned> outputToLoop = impl->outputToLoop;
+  // The anchor loop a knob's size applies to; -1 when unknown. CPU knobs
+  // (tile_par_j, tile_reg_j: output dim j; tile_red_l, unroll_red_l: loop l)
+  // and GPU knobs (block_tile_j, thread_tile_j; red_tile_l).
   auto loopOfKnob = [&](int knob) -> int64_t {
     llvm::StringRef n = knobs[knob].name;
     unsigned index;
     llvm::StringRef prefix = n.rsplit('_').first, suffix = n.rsplit('_').second;
     if (suffix.getAsInteger(10, index))
       return -1;
-    if ((prefix == "tile_par" || prefix == "tile_reg") &&
+    if ((prefix == "tile_par" || prefix == "tile_reg" ||
+         prefix == "block_tile" || prefix == "thread_tile") &&
         index < outputToLoop.size())
       return outputToLoop[index];
-    if ((prefix == "tile_red" || prefix == "unroll_red") &&
+    if ((prefix == "tile_red" || prefix == "unroll_red" ||
+         prefix == "red_tile") &&
         index < extents.size())
       return index;
     return -1;
   };
-  // The innermost (contiguous) dim of the output.
-  const int64_t innermostLoop =
-      outputToLoop.empty() ? -1 : static_cast<int64_t>(outputToLoop.back());
   auto setLoop = [&](SizeEntry &e, int64_t loop) {
-    if (loop < 0 || loop >= static_cast<int64_t>(extents.size()))
-      return;
-    e.extent = extents[loop];
-    e.reduction = loop < static_cast<int64_t>(isReduction.size()) &&
-                  isReduction[loop];
-    e.innermost = loop == innermostLoop;
+    if (loop >= 0 && loop < static_cast<int64_t>(extents.size()))
+      e.loop = static_cast<int>(loop);
   };
 
-  auto impl = std::make_unique<Impl>();
   llvm::ArrayRef<std::string> vocabulary = getPrimitiveKinds();
   // Pre-order walk with the alternatives regions each op sits in.
   std::function<void(Operation *, unsigned,
@@ -275,6 +334,7 @@ unsigned SequenceFeatureExtractor::extract(const Schedule &schedule,
                                            float *mask) const {
   std::memset(tokens, 0, sizeof(float) * maxLength * kNumTokenFeatures);
   std::memset(mask, 0, sizeof(float) * maxLength);
+  llvm::SmallVector<int64_t> tile(impl->extents);
   unsigned length = 0;
   for (const Primitive &p : impl->primitives) {
     if (!impl->applies(p, schedule))
@@ -297,21 +357,22 @@ unsigned SequenceFeatureExtractor::extract(const Schedule &schedule,
         int64_t size = e.knob >= 0 ? schedule.values[e.knob] : e.constant;
         if (size <= 0)
           continue;
-        if (e.extent > 0) {
-          int role = e.reduction ? 1 : 0;
+        int64_t extent = e.loop >= 0 ? impl->extents[e.loop] : 0;
+        if (extent > 0) {
+          int role = impl->isReduction[e.loop] ? 1 : 0;
           volume[role] *= static_cast<double>(size);
-          tiles[role] *= static_cast<double>((e.extent + size - 1) / size);
+          tiles[role] *= static_cast<double>((extent + size - 1) / size);
           any[role] = true;
-          if (e.innermost)
+          if (e.loop == impl->innermostLoop)
             t[kTokenInnermostSize] = logScaled(static_cast<double>(size));
         }
         if (i >= kMaxTokenSizes)
           continue;
         float *slot = t + kTokenSizeBegin + 3 * i;
         slot[0] = logScaled(static_cast<double>(size));
-        if (e.extent > 0) {
-          slot[1] = logScaled(static_cast<double>(e.extent));
-          slot[2] = logScaled(static_cast<double>((e.extent + size - 1) / size));
+        if (extent > 0) {
+          slot[1] = logScaled(static_cast<double>(extent));
+          slot[2] = logScaled(static_cast<double>((extent + size - 1) / size));
         }
       }
       if (any[0]) {
@@ -323,6 +384,10 @@ unsigned SequenceFeatureExtractor::extract(const Schedule &schedule,
         t[kTokenReductionTiles] = logScaled(tiles[1]);
       }
     }
+    // The tile every later op works on, whether or not this token is kept.
+    if (impl->updateTile(p, schedule, tile) && length < maxLength)
+      impl->writeFootprint(tile,
+                     tokens + static_cast<size_t>(length) * kNumTokenFeatures);
     ++length;
   }
   return length;

@@ -54,35 +54,6 @@ static std::string zeroOf(Type type) {
   return text;
 }
 
-/// The loops an operand dim is indexed by, with their coefficients.
-using AccessTerms = SmallVector<std::pair<unsigned, int64_t>>;
-
-/// Splits an affine expression `c0 * d0 + c1 * d1 + ...` into its loops and
-/// coefficients; fails on anything else (mod, floordiv, products of dims).
-static LogicalResult accessTerms(AffineExpr expr, AccessTerms &terms) {
-  if (auto dim = dyn_cast<AffineDimExpr>(expr)) {
-    terms.push_back({dim.getPosition(), 1});
-    return success();
-  }
-  if (isa<AffineConstantExpr>(expr))
-    return success();
-  auto bin = dyn_cast<AffineBinaryOpExpr>(expr);
-  if (!bin)
-    return failure();
-  if (bin.getKind() == AffineExprKind::Add)
-    return success(succeeded(accessTerms(bin.getLHS(), terms)) &&
-                   succeeded(accessTerms(bin.getRHS(), terms)));
-  if (bin.getKind() == AffineExprKind::Mul) {
-    auto dim = dyn_cast<AffineDimExpr>(bin.getLHS());
-    auto c = dyn_cast<AffineConstantExpr>(bin.getRHS());
-    if (!dim || !c || c.getValue() < 0)
-      return failure();
-    terms.push_back({dim.getPosition(), c.getValue()});
-    return success();
-  }
-  return failure();
-}
-
 namespace tcl {
 
 class GPUSketchBuilder {
@@ -153,24 +124,14 @@ FailureOr<SearchSpace> GPUSketchBuilder::build(const Task &task,
   for (unsigned j = rank > 3 ? rank - 3 : 0; j < rank; ++j)
     space.gpuDims.push_back(j);
 
-  for (OpOperand *input : anchor.getDpsInputOperands()) {
-    auto type = cast<ShapedType>(input->get().getType());
-    SmallVector<AccessTerms> dims;
-    for (AffineExpr expr : anchor.getMatchingIndexingMap(input).getResults()) {
-      AccessTerms terms;
-      if (failed(accessTerms(expr, terms)))
-        return anchor.emitError("tcl: unsupported indexing map for the GPU "
-                                "sketch rules: ")
-               << AffineMapAttr::get(anchor.getMatchingIndexingMap(input));
-      dims.push_back(std::move(terms));
-    }
-    space.inputAccess.push_back(std::move(dims));
-    space.inputBytes.push_back(
-        llvm::divideCeil(type.getElementTypeBitWidth(), 8));
-    space.zeroValues.push_back(zeroOf(type.getElementType()));
-  }
+  if (failed(space.recordOperandAccess(anchor)))
+    return anchor.emitError("tcl: unsupported indexing maps for the GPU "
+                            "sketch rules: ")
+           << anchor.getIndexingMaps();
+  for (OpOperand *input : anchor.getDpsInputOperands())
+    space.zeroValues.push_back(
+        zeroOf(getElementTypeOrSelf(input->get().getType())));
   auto outType = cast<ShapedType>(anchor->getResult(0).getType());
-  space.outputBytes = llvm::divideCeil(outType.getElementTypeBitWidth(), 8);
   space.zeroValues.push_back(zeroOf(outType.getElementType()));
 
   auto add = [&](std::string name, SmallVector<int64_t> options,
@@ -224,15 +185,8 @@ SmallVector<int64_t> GPUSketchBuilder::blockStepTile(const SearchSpace &space,
 SmallVector<int64_t> GPUSketchBuilder::inputFootprint(const SearchSpace &space,
                                                       const Schedule &s,
                                                       unsigned i) {
-  SmallVector<int64_t> tile = blockStepTile(space, s);
-  SmallVector<int64_t> shape;
-  for (const AccessTerms &terms : space.inputAccess[i]) {
-    int64_t extent = 1;
-    for (auto [loop, coeff] : terms)
-      extent += coeff * (tile[loop] - 1);
-    shape.push_back(extent);
-  }
-  return shape;
+  return SearchSpace::getTileShape(space.inputAccess[i],
+                                   blockStepTile(space, s));
 }
 
 SmallVector<int64_t> GPUSketchBuilder::copyTiles(ArrayRef<int64_t> shape,

@@ -4,6 +4,7 @@
 
 #include "GPUSketchRules.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "mlir/Dialect/Transform/TuneExtension/TuneExtensionOps.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -27,6 +28,80 @@ int64_t SearchSpace::value(const Schedule &s, StringRef knob) const {
   int i = findKnob(knob);
   assert(i >= 0 && "unknown knob");
   return s.values[i];
+}
+
+/// Splits an affine expression `c0 * d0 + c1 * d1 + ... + c` into its loops
+/// and coefficients; fails on anything else (mod, floordiv, products of
+/// dims, negative coefficients).
+static LogicalResult accessTerms(AffineExpr expr,
+                                 SearchSpace::AccessTerms &terms) {
+  if (auto dim = dyn_cast<AffineDimExpr>(expr)) {
+    terms.push_back({dim.getPosition(), 1});
+    return success();
+  }
+  if (isa<AffineConstantExpr>(expr))
+    return success();
+  auto bin = dyn_cast<AffineBinaryOpExpr>(expr);
+  if (!bin)
+    return failure();
+  if (bin.getKind() == AffineExprKind::Add)
+    return success(succeeded(accessTerms(bin.getLHS(), terms)) &&
+                   succeeded(accessTerms(bin.getRHS(), terms)));
+  if (bin.getKind() == AffineExprKind::Mul) {
+    auto dim = dyn_cast<AffineDimExpr>(bin.getLHS());
+    auto c = dyn_cast<AffineConstantExpr>(bin.getRHS());
+    if (!dim || !c || c.getValue() < 0)
+      return failure();
+    terms.push_back({dim.getPosition(), c.getValue()});
+    return success();
+  }
+  return failure();
+}
+
+/// Bytes per element of a value of type `type` (or of its elements); index
+/// and other non-numeric types count as 8.
+static int64_t elementBytes(Type type) {
+  Type element = getElementTypeOrSelf(type);
+  if (!element.isIntOrFloat())
+    return 8;
+  return llvm::divideCeil(element.getIntOrFloatBitWidth(), 8);
+}
+
+LogicalResult SearchSpace::recordOperandAccess(Operation *op) {
+  auto anchor = cast<linalg::LinalgOp>(op);
+  inputAccess.clear();
+  inputBytes.clear();
+  for (OpOperand *input : anchor.getDpsInputOperands()) {
+    // A scalar input (a fill value) has no dims: it touches one element.
+    SmallVector<AccessTerms> dims;
+    for (AffineExpr expr : anchor.getMatchingIndexingMap(input).getResults()) {
+      AccessTerms terms;
+      if (failed(accessTerms(expr, terms))) {
+        inputAccess.clear();
+        inputBytes.clear();
+        return failure();
+      }
+      dims.push_back(std::move(terms));
+    }
+    inputAccess.push_back(std::move(dims));
+    inputBytes.push_back(elementBytes(input->get().getType()));
+  }
+  outputBytes = elementBytes(anchor->getResult(0).getType());
+  return success();
+}
+
+SmallVector<int64_t> SearchSpace::getTileShape(ArrayRef<AccessTerms> access,
+                                               ArrayRef<int64_t> tile) {
+  SmallVector<int64_t> shape;
+  for (const AccessTerms &terms : access) {
+    int64_t extent = 1;
+    for (auto [loop, coeff] : terms) {
+      assert(loop < tile.size() && "tile has a size per anchor loop");
+      extent += coeff * (tile[loop] - 1);
+    }
+    shape.push_back(extent);
+  }
+  return shape;
 }
 
 /// Largest option of `knob` that satisfies `pred`, or its smallest option.

@@ -109,6 +109,9 @@ FailureOr<SearchSpace> SketchBuilder::build(const Task &task,
                             "permutation");
   for (unsigned j = 0; j < outMap.getNumResults(); ++j)
     space.outputToLoop.push_back(outMap.getDimPosition(j));
+  // Only for features: an op whose maps are not sums of scaled loops keeps
+  // an empty getInputAccess().
+  (void)space.recordOperandAccess(anchor);
 
   if (isa<linalg::Conv2DNhwcFhwcOp>(*anchor)) {
     // Same loops as conv_2d_nhwc_hwcf; transposed to it before tiling.

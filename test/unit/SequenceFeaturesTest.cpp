@@ -185,6 +185,102 @@ TEST_F(SequenceFeaturesTest, TokensSplitTileSizesByLoopRole) {
   EXPECT_FLOAT_EQ(t[kTokenInnermostSize], lg(g1));
 }
 
+/// The footprint features of `t` for the iteration-space tile with
+/// `iterations` points, `input` input and `output` output bytes.
+static void expectFootprint(const float *t, double iterations, double input,
+                            double output) {
+  auto lg = [](double x) { return static_cast<float>(std::log2(1.0 + x)); };
+  EXPECT_FLOAT_EQ(t[kTokenTileIterations], lg(iterations));
+  EXPECT_FLOAT_EQ(t[kTokenInputTileBytes], lg(input));
+  EXPECT_FLOAT_EQ(t[kTokenOutputTileBytes], lg(output));
+  EXPECT_FLOAT_EQ(t[kTokenTileIntensity], lg(iterations / (input + output)));
+}
+
+TEST_F(SequenceFeaturesTest, TokensCarryTheTileFootprintOfEachLevel) {
+  std::mt19937_64 rng(5);
+  Schedule s = space->sample(rng);
+  auto value = [&](const char *knob) {
+    int k = space->findKnob(knob);
+    EXPECT_GE(k, 0) << knob;
+    return k >= 0 ? static_cast<double>(s.values[k]) : 0.0;
+  };
+  std::vector<std::string> names = extractor->describe(s);
+  constexpr unsigned kMax = 96;
+  std::vector<float> tokens(kMax * kNumTokenFeatures), mask(kMax);
+  extractor->extract(s, kMax, tokens.data(), mask.data());
+  std::vector<const float *> forall, tileFor;
+  for (auto [i, name] : llvm::enumerate(names)) {
+    const float *t = tokens.data() + i * kNumTokenFeatures;
+    if (name == "structured.tile_using_forall")
+      forall.push_back(t);
+    if (name == "structured.tile_using_for")
+      tileFor.push_back(t);
+    if (name == "structured.match") {
+      EXPECT_EQ(t[kTokenTileIterations], 0.0f) << "no sizes, no footprint";
+      EXPECT_EQ(t[kTokenOutputTileBytes], 0.0f);
+    }
+  }
+  ASSERT_EQ(forall.size(), 1u);
+  ASSERT_GE(tileFor.size(), 2u);
+  // f32 matmul (i: 128, j: 96, k: 256): A [i, k] and B [k, j] tiles in,
+  // C [i, j] out. The thread tile keeps all of k; the cache tile narrows k
+  // and keeps the thread tile of i, j; the register tile narrows all three.
+  auto matmul = [&](const float *t, double i, double j, double k) {
+    expectFootprint(t, i * j * k, 4 * (i * k + k * j), 4 * i * j);
+  };
+  double p0 = value("tile_par_0"), p1 = value("tile_par_1");
+  double r = value("tile_red_2");
+  matmul(forall[0], p0, p1, 256);
+  matmul(tileFor[0], p0, p1, r);
+  matmul(tileFor[1], value("tile_reg_0"), value("tile_reg_1"),
+         value("unroll_red_2"));
+}
+
+/// A stride-2 3x3 convolution: input rows of a tile overlap (halo).
+constexpr const char *kStridedConv = R"mlir(
+func.func @conv(%in: tensor<1x17x17x8xf32>, %w: tensor<3x3x8x16xf32>,
+                %out: tensor<1x8x8x16xf32>) -> tensor<1x8x8x16xf32> {
+  %c = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>,
+                                 strides = dense<2> : tensor<2xi64>}
+      ins(%in, %w : tensor<1x17x17x8xf32>, tensor<3x3x8x16xf32>)
+      outs(%out : tensor<1x8x8x16xf32>) -> tensor<1x8x8x16xf32>
+  return %c : tensor<1x8x8x16xf32>
+}
+)mlir";
+
+class StridedConvFeaturesTest : public TaskFixture {
+protected:
+  void SetUp() override { setUpTask(kStridedConv, "cpu:avx512,threads=2"); }
+};
+
+TEST_F(StridedConvFeaturesTest, InputTileFootprintCountsTheWindowHalo) {
+  llvm::Expected<SequenceFeatureExtractor> e =
+      SequenceFeatureExtractor::create(*space);
+  ASSERT_TRUE(static_cast<bool>(e)) << llvm::toString(e.takeError());
+  ASSERT_EQ(space->getInputAccess().size(), 2u);
+  std::mt19937_64 rng(7);
+  for (int trial = 0; trial < 8; ++trial) {
+    Schedule s = space->sample(rng);
+    std::vector<std::string> names = e->describe(s);
+    std::vector<float> tokens(96 * kNumTokenFeatures), mask(96);
+    e->extract(s, 96, tokens.data(), mask.data());
+    auto it = llvm::find(names, "structured.tile_using_forall");
+    ASSERT_NE(it, names.end());
+    const float *t =
+        tokens.data() + (it - names.begin()) * kNumTokenFeatures;
+    // Loops (n, oh, ow, f, kh, kw, c); thread tiles on n, oh, ow, f, the
+    // window and channels whole.
+    double n = s.values[space->findKnob("tile_par_0")],
+           oh = s.values[space->findKnob("tile_par_1")],
+           ow = s.values[space->findKnob("tile_par_2")],
+           f = s.values[space->findKnob("tile_par_3")];
+    double rows = 1 + 2 * (oh - 1) + 2, cols = 1 + 2 * (ow - 1) + 2;
+    double input = 4 * (n * rows * cols * 8 + 3 * 3 * 8 * f);
+    expectFootprint(t, n * oh * ow * f * 3 * 3 * 8, input,
+                    4 * n * oh * ow * f);
+  }
+}
+
 TEST_F(SequenceFeaturesTest, AlternativesChangeTheSequence) {
   Schedule outer = space->getDefault();
   int lowering = space->findKnob("contraction_lowering");

@@ -35,6 +35,28 @@
 //   kTokenInnermostSize            log2(1 + size) on the output's innermost
 //                                  (contiguous) dim, 0 when the op has none:
 //                                  the vector width a tile leaves there.
+//   kTokenTileIterations,          for an op that gives sizes > 0 to known
+//   kTokenInputTileBytes,          loops (a tiling or vectorization), the
+//   kTokenOutputTileBytes,         iteration-space tile the ops after it
+//   kTokenTileIntensity            work on: each anchor loop's size is the
+//                                  last such size given to it so far in the
+//                                  sequence (its extent before any). Of that
+//                                  tile: log2(1 + iterations), log2(1 +
+//                                  bytes of the input operand tiles it
+//                                  reads), log2(1 + bytes of its output
+//                                  tile) and log2(1 + iterations / (input +
+//                                  output bytes)); an input dim indexed by
+//                                  `sum c_l d_l + c` spans
+//                                  `1 + sum c_l (size_l - 1)` elements
+//                                  (SearchSpace::getTileShape(), so a
+//                                  strided conv's input window counts its
+//                                  halo). The working set of each loop
+//                                  level, which the statement features of
+//                                  the lowered program measure as bytes per
+//                                  buffer (TenSet) and the sizes alone do
+//                                  not give. Input bytes and intensity are
+//                                  0 when the anchor's indexing maps are not
+//                                  sums of scaled loops.
 // The role split is what lets one model compare ops whose loops are in
 // different orders (a matmul's k is loop 2, a conv's reductions loops 4-6).
 // Ops inside a non-selected region of `tune.alternatives` are not part of the
@@ -63,7 +85,7 @@ namespace tcl {
 /// Version of the token layout; saved with every model trained on it. Bump
 /// it on any change of the meaning or order of a token feature or of the
 /// primitive vocabulary.
-inline constexpr unsigned kSequenceFeatureVersion = 2;
+inline constexpr unsigned kSequenceFeatureVersion = 3;
 
 /// Primitive kinds in the one-hot (the vocabulary; the last is "other").
 llvm::ArrayRef<std::string> getPrimitiveKinds();
@@ -81,6 +103,10 @@ enum TokenFeature : unsigned {
   kTokenParallelTiles,
   kTokenReductionTiles,
   kTokenInnermostSize,
+  kTokenTileIterations,
+  kTokenInputTileBytes,
+  kTokenOutputTileBytes,
+  kTokenTileIntensity,
   kNumTokenFeatures
 };
 

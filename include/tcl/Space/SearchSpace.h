@@ -174,6 +174,29 @@ public:
   llvm::ArrayRef<bool> getReductionLoops() const { return isReduction; }
   /// For output dim j of the task's root, the anchor loop it iterates.
   llvm::ArrayRef<unsigned> getOutputToLoop() const { return outputToLoop; }
+  /// How an operand dim is indexed by the anchor's loops: the loops and
+  /// their coefficients of an affine expression `c0 * d0 + c1 * d1 + c`
+  /// (`2 * oh + kh` for a strided conv's input rows).
+  using AccessTerms = llvm::SmallVector<std::pair<unsigned, int64_t>>;
+  /// For each input operand of the anchor, its indexing as one AccessTerms
+  /// per operand dim. Empty when some indexing map is not of that form
+  /// (mod, floordiv, products of dims).
+  llvm::ArrayRef<llvm::SmallVector<AccessTerms>> getInputAccess() const {
+    return inputAccess;
+  }
+  /// Bytes per element of each input operand (parallel to getInputAccess())
+  /// and of the output.
+  llvm::ArrayRef<int64_t> getInputBytes() const { return inputBytes; }
+  int64_t getOutputBytes() const { return outputBytes; }
+  /// Shape of the tile of an operand indexed by `access` (one entry of
+  /// getInputAccess()) that one tile of the anchor's iteration space
+  /// touches: `tile` gives the tile's size along every anchor loop (each
+  /// >= 1, indexed by loop); an operand dim indexed by `sum c_l d_l + c`
+  /// spans `1 + sum c_l (tile_l - 1)` elements.
+  static llvm::SmallVector<int64_t>
+  getTileShape(llvm::ArrayRef<AccessTerms> access,
+               llvm::ArrayRef<int64_t> tile);
+
   /// Number of fused elementwise consumers; whether a fill is fused.
   unsigned getNumConsumers() const { return numConsumers; }
   bool hasFusedFill() const { return hasFill; }
@@ -244,14 +267,14 @@ private:
   /// GPU spaces: the target (for messages) and its limits.
   std::string targetName;
   GPULimits gpuLimits;
-  /// GPU spaces: how each input operand of the anchor is indexed: for each
-  /// operand dim, the anchor loops and their coefficients (`2 * oh + kh`).
-  /// Gives the footprint of a tile (promoted to shared memory).
-  using AccessTerms = llvm::SmallVector<std::pair<unsigned, int64_t>>;
+  /// See getInputAccess(), getInputBytes() and getOutputBytes().
   llvm::SmallVector<llvm::SmallVector<AccessTerms>> inputAccess;
-  /// GPU spaces: bytes per element of each input operand and of the output.
   llvm::SmallVector<int64_t> inputBytes;
   int64_t outputBytes = 4;
+  /// Fills inputAccess, inputBytes and outputBytes from `anchor` (a Linalg
+  /// op); fails, leaving inputAccess empty, on an indexing map that is not
+  /// a sum of scaled loops and constants.
+  mlir::LogicalResult recordOperandAccess(mlir::Operation *anchor);
   /// GPU spaces: a zero of each operand's element type (`0.0 : f32`), the
   /// padding values of the promotion copies.
   llvm::SmallVector<std::string> zeroValues;
