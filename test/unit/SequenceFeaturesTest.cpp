@@ -81,6 +81,29 @@ protected:
     return count;
   }
 
+  /// The tokens of a schedule, and those of its tiling ops in order.
+  struct Tokens {
+    std::vector<std::string> names;
+    std::vector<float> tokens, mask;
+    std::vector<const float *> forall, tileFor;
+  };
+  Tokens extract(const Schedule &s) {
+    constexpr unsigned kMax = 96;
+    Tokens r;
+    r.names = extractor->describe(s);
+    r.tokens.resize(kMax * kNumTokenFeatures);
+    r.mask.resize(kMax);
+    extractor->extract(s, kMax, r.tokens.data(), r.mask.data());
+    for (auto [i, name] : llvm::enumerate(r.names)) {
+      const float *t = r.tokens.data() + i * kNumTokenFeatures;
+      if (name == "structured.tile_using_forall")
+        r.forall.push_back(t);
+      if (name == "structured.tile_using_for")
+        r.tileFor.push_back(t);
+    }
+    return r;
+  }
+
   std::unique_ptr<SequenceFeatureExtractor> extractor;
 };
 
@@ -138,18 +161,8 @@ TEST_F(SequenceFeaturesTest, TokensSplitTileSizesByLoopRole) {
     return std::ceil(extent / size);
   };
 
-  std::vector<std::string> names = extractor->describe(s);
-  constexpr unsigned kMax = 96;
-  std::vector<float> tokens(kMax * kNumTokenFeatures), mask(kMax);
-  extractor->extract(s, kMax, tokens.data(), mask.data());
-  std::vector<const float *> forall, tileFor;
-  for (auto [i, name] : llvm::enumerate(names)) {
-    const float *t = tokens.data() + i * kNumTokenFeatures;
-    if (name == "structured.tile_using_forall")
-      forall.push_back(t);
-    if (name == "structured.tile_using_for")
-      tileFor.push_back(t);
-  }
+  Tokens seq = extract(s);
+  const std::vector<const float *> &forall = seq.forall, &tileFor = seq.tileFor;
   ASSERT_EQ(forall.size(), 1u);
   ASSERT_GE(tileFor.size(), 2u);
 
@@ -204,17 +217,10 @@ TEST_F(SequenceFeaturesTest, TokensCarryTheTileFootprintOfEachLevel) {
     EXPECT_GE(k, 0) << knob;
     return k >= 0 ? static_cast<double>(s.values[k]) : 0.0;
   };
-  std::vector<std::string> names = extractor->describe(s);
-  constexpr unsigned kMax = 96;
-  std::vector<float> tokens(kMax * kNumTokenFeatures), mask(kMax);
-  extractor->extract(s, kMax, tokens.data(), mask.data());
-  std::vector<const float *> forall, tileFor;
-  for (auto [i, name] : llvm::enumerate(names)) {
-    const float *t = tokens.data() + i * kNumTokenFeatures;
-    if (name == "structured.tile_using_forall")
-      forall.push_back(t);
-    if (name == "structured.tile_using_for")
-      tileFor.push_back(t);
+  Tokens seq = extract(s);
+  const std::vector<const float *> &forall = seq.forall, &tileFor = seq.tileFor;
+  for (auto [i, name] : llvm::enumerate(seq.names)) {
+    const float *t = seq.tokens.data() + i * kNumTokenFeatures;
     if (name == "structured.match") {
       EXPECT_EQ(t[kTokenTileIterations], 0.0f) << "no sizes, no footprint";
       EXPECT_EQ(t[kTokenOutputTileBytes], 0.0f);
