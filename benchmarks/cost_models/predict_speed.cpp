@@ -3,7 +3,8 @@
 // Times the LibTorch cost models (TorchModels.h) with their default configs
 // on random inputs of the real feature shapes:
 //
-//   mamba, tlp  tokens [B, L=64, D=60], mask [B, L], workload [B, W=20]
+//   mamba, tlp  tokens [B, L=64, D=kNumTokenFeatures], mask [B, L],
+//               workload [B, W=kNumTaskFeatures]
 //   mlp         2 statements x 118 features per program
 //
 // Prediction: tcl::predict (eval mode, no grad) over --programs programs in
@@ -23,13 +24,15 @@
 //          [--train-programs=4096] [--train-groups=64] [--train-threads=2]
 //          [--no-train] [--json=FILE] [--mamba-config=JSON]
 // --mamba-config replaces keys of mamba's default config, e.g.
-// '{"d_model":32,"d_state":8}' (the feature widths stay 60 and 20).
+// '{"d_model":32,"d_state":8}' (the feature widths stay this build's).
 // Prints a table on stdout and, with --json, writes the results as JSON.
 //
 //===----------------------------------------------------------------------===//
 
 #include "tcl/CostModel/TorchModels.h"
 #include "tcl/CostModel/Trainer.h"
+#include "tcl/Features/SequenceFeatures.h"
+#include "tcl/Features/StatementFeatures.h"
 
 #include "../space_quality/json_escape.h"
 
@@ -49,8 +52,9 @@ using namespace tcl;
 
 namespace {
 
-constexpr int64_t kLength = 64, kTokenDim = 60, kWorkloadDim = 20,
-                  kStatementDim = 118, kStatementsPerProgram = 2;
+constexpr int64_t kLength = 64, kTokenDim = kNumTokenFeatures,
+                  kWorkloadDim = kNumTaskFeatures, kStatementDim = 118,
+                  kStatementsPerProgram = 2;
 
 using Clock = std::chrono::steady_clock;
 
