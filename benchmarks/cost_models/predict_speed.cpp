@@ -5,7 +5,7 @@
 //
 //   mamba, tlp  tokens [B, L=64, D=kNumTokenFeatures], mask [B, L],
 //               workload [B, W=kNumTaskFeatures]
-//   mlp         2 statements x 118 features per program
+//   mlp         2 statements x kNumStatementFeatures per program
 //
 // Prediction: tcl::predict (eval mode, no grad) over --programs programs in
 // batches of 512 / 1024 / 4096, with 1 and 2 intra-op threads
@@ -53,7 +53,8 @@ using namespace tcl;
 namespace {
 
 constexpr int64_t kLength = 64, kTokenDim = kNumTokenFeatures,
-                  kWorkloadDim = kNumTaskFeatures, kStatementDim = 118,
+                  kWorkloadDim = kNumTaskFeatures,
+                  kStatementDim = kNumStatementFeatures,
                   kStatementsPerProgram = 2;
 
 using Clock = std::chrono::steady_clock;

@@ -63,18 +63,19 @@ tcl::scoreNetworks(const TrainingData &data, llvm::ArrayRef<float> scores,
         TaskScore task;
         task.workload = key;
         task.weight = t.weight;
-        TopKTask alone = t;
-        alone.weight = 1;
-        task.top1 = topKScore({alone}, 1);
         task.bestLatency = best;
-        // The pick as topKScore makes it: highest score, ties and NaN
-        // scores broken towards the lower index.
+        // The pick as topKScore makes it: highest score, ties broken
+        // towards the lower index, NaN scores last; the task's top-1 is
+        // then best / picked (0 for a failed pick).
         size_t pick = 0;
         for (size_t i = 1; i < t.scores.size(); ++i)
           if (t.scores[i] > t.scores[pick] ||
               (std::isnan(t.scores[pick]) && !std::isnan(t.scores[i])))
             pick = i;
         task.pickedLatency = t.latencies[pick];
+        task.top1 = std::isfinite(task.pickedLatency)
+                        ? best / task.pickedLatency
+                        : 0.0;
         task.share = t.weight * best;
         bestSum += task.share;
         s.taskScores.push_back(std::move(task));

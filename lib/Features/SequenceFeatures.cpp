@@ -103,6 +103,11 @@ struct SequenceFeatureExtractor::Impl {
   llvm::SmallVector<int64_t> inputBytes;
   int64_t outputBytes = 4;
 
+  /// The value of size entry `e` under schedule `s` (0: untiled).
+  static int64_t sizeOf(const SizeEntry &e, const Schedule &s) {
+    return e.knob >= 0 ? s.values[e.knob] : e.constant;
+  }
+
   bool applies(const Primitive &p, const Schedule &s) const {
     return llvm::all_of(p.conditions, [&](const auto &c) {
       return s.values[c.first] == c.second;
@@ -115,7 +120,7 @@ struct SequenceFeatureExtractor::Impl {
                   llvm::SmallVectorImpl<int64_t> &tile) const {
     bool any = false;
     for (const SizeEntry &e : p.sizes) {
-      int64_t size = e.knob >= 0 ? s.values[e.knob] : e.constant;
+      int64_t size = sizeOf(e, s);
       if (size <= 0 || e.loop < 0)
         continue;
       tile[e.loop] = std::min(size, extents[e.loop]);
@@ -354,7 +359,7 @@ unsigned SequenceFeatureExtractor::extract(const Schedule &schedule,
       double volume[2] = {1, 1}, tiles[2] = {1, 1};
       bool any[2] = {false, false};
       for (auto [i, e] : llvm::enumerate(p.sizes)) {
-        int64_t size = e.knob >= 0 ? schedule.values[e.knob] : e.constant;
+        int64_t size = Impl::sizeOf(e, schedule);
         if (size <= 0)
           continue;
         int64_t extent = e.loop >= 0 ? impl->extents[e.loop] : 0;
