@@ -51,21 +51,24 @@ llvm::Error TaskMeasurer::prepareReference() {
   return runner.setReference(reference);
 }
 
-std::string TaskMeasurer::scheduledKernelText(const Schedule &schedule) const {
+std::string tcl::embedSchedule(llvm::StringRef kernelText,
+                               llvm::StringRef script) {
   // The schedule goes inside the kernel module, which needs the
   // named-sequence attribute. Kernel modules carry no attributes, so they
   // print as `<attribute aliases> module { <body> }`.
-  std::string script = space.printScript(schedule);
   llvm::StringRef body = script;
   body = body.drop_front(body.find("} {") + 3);
   body = body.take_front(body.rfind('}'));
-  llvm::StringRef kernel = kernelText;
-  size_t moduleStart = kernel.find("module {");
-  size_t close = kernel.rfind('}');
-  return (kernel.take_front(moduleStart) +
+  size_t moduleStart = kernelText.find("module {");
+  size_t close = kernelText.rfind('}');
+  return (kernelText.take_front(moduleStart) +
           "module attributes {transform.with_named_sequence} {" +
-          kernel.slice(moduleStart + 8, close) + body + "}\n")
+          kernelText.slice(moduleStart + 8, close) + body + "}\n")
       .str();
+}
+
+std::string TaskMeasurer::scheduledKernelText(const Schedule &schedule) const {
+  return embedSchedule(kernelText, space.printScript(schedule));
 }
 
 std::vector<Trial> TaskMeasurer::measure(llvm::ArrayRef<Schedule> schedules,

@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tcl/Target/Target.h"
+#include "tcl/Transforms/GPUProgram.h"
 #include "tcl/Transforms/Passes.h"
 
 #include "mlir/Dialect/Bufferization/TransformOps/BufferizationTransformOps.h"
@@ -28,12 +29,14 @@
 #include "mlir/Dialect/Transform/IR/TransformDialect.h"
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 
@@ -327,6 +330,206 @@ static LogicalResult allocsToAttributions(ModuleOp module,
   return failure(walk.wasInterrupted());
 }
 
+/// The element type of a GPUBuffer ("f32", ...), or "" for other types.
+static std::string elementTypeName(Type type) {
+  if (type.isF32())
+    return "f32";
+  if (type.isF16())
+    return "f16";
+  if (type.isBF16())
+    return "bf16";
+  if (type.isF64())
+    return "f64";
+  for (unsigned width : {8u, 32u, 64u})
+    if (type.isSignlessInteger(width))
+      return "i" + std::to_string(width);
+  return "";
+}
+
+namespace {
+/// Reads the GPUProgram off a host function after kernel outlining.
+class ProgramCollector {
+public:
+  explicit ProgramCollector(func::FuncOp func) : func(func) {
+    program.function = func.getName().str();
+  }
+
+  FailureOr<tcl::GPUProgram> collect() {
+    for (BlockArgument arg : func.getArguments()) {
+      auto type = dyn_cast<MemRefType>(arg.getType());
+      if (!type)
+        return func.emitError("tcl: GPU program of @")
+               << func.getName() << ": argument #" << arg.getArgNumber()
+               << " is not a memref but " << arg.getType();
+      if (failed(addBuffer(arg, type, arg.getArgNumber(), func)))
+        return failure();
+    }
+    if (!func.getBody().hasOneBlock())
+      return func.emitError("tcl: GPU program of @")
+             << func.getName() << ": the host function has control flow";
+    for (Operation &op : func.getBody().front()) {
+      if (isa<arith::ConstantOp, memref::DeallocOp>(op))
+        continue;
+      if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
+        if (failed(addBuffer(alloc, alloc.getType(), -1, alloc)))
+          return failure();
+      } else if (auto launch = dyn_cast<gpu::LaunchFuncOp>(op)) {
+        if (failed(addLaunch(launch)))
+          return failure();
+      } else if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+        if (ret.getNumOperands() > 1)
+          return ret.emitError("tcl: GPU program of @")
+                 << func.getName() << ": more than one result";
+        if (ret.getNumOperands() == 1) {
+          auto it = buffers.find(ret.getOperand(0));
+          if (it == buffers.end())
+            return ret.emitError("tcl: GPU program of @")
+                   << func.getName()
+                   << ": the result is not an argument or an allocation";
+          program.result = it->second;
+        }
+      } else {
+        return op.emitError("tcl: GPU program of @")
+               << func.getName() << ": a runner replays only buffer "
+               << "allocations and kernel launches, not host op '"
+               << op.getName() << "'";
+      }
+    }
+    return std::move(program);
+  }
+
+private:
+  LogicalResult addBuffer(Value value, MemRefType type, int64_t argument,
+                          Operation *at) {
+    std::string element = elementTypeName(type.getElementType());
+    if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
+        element.empty() || type.getMemorySpace())
+      return at->emitError("tcl: GPU program of @")
+             << func.getName() << ": device buffers need a static shape, "
+             << "identity layout, default memory space and a f16, bf16, "
+             << "f32, f64, i8, i32 or i64 element type, got " << type;
+    tcl::GPUBuffer buffer;
+    buffer.elementType = element;
+    buffer.shape.assign(type.getShape().begin(), type.getShape().end());
+    buffer.argument = argument;
+    buffers[value] = static_cast<int64_t>(program.buffers.size());
+    program.buffers.push_back(std::move(buffer));
+    return success();
+  }
+
+  LogicalResult addLaunch(gpu::LaunchFuncOp launch) {
+    tcl::GPULaunch out;
+    out.module = launch.getKernelModuleName().str();
+    out.kernel = launch.getKernelName().str();
+    gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
+    gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
+    Value sizes[] = {grid.x, grid.y, grid.z, block.x, block.y, block.z};
+    for (auto [i, size] : llvm::enumerate(sizes)) {
+      std::optional<int64_t> value = getConstantIntValue(size);
+      if (!value)
+        return launch.emitError("tcl: GPU program of @")
+               << func.getName() << ": launch sizes must be constants";
+      (i < 3 ? out.grid[i] : out.block[i - 3]) = *value;
+    }
+    if (launch.hasClusterSize() || launch.getDynamicSharedMemorySize())
+      return launch.emitError("tcl: GPU program of @")
+             << func.getName()
+             << ": clusters and dynamic shared memory are not supported";
+    for (Value operand : launch.getKernelOperands()) {
+      tcl::GPUOperand o;
+      if (isa<MemRefType>(operand.getType())) {
+        auto it = buffers.find(operand);
+        if (it == buffers.end())
+          return launch.emitError("tcl: GPU program of @")
+                 << func.getName() << ": a kernel operand is neither an "
+                 << "argument nor an allocation of the host function";
+        o.buffer = it->second;
+      } else if (APInt i; matchPattern(operand, m_ConstantInt(&i))) {
+        o.kind = tcl::GPUOperand::Kind::Integer;
+        o.intValue = i.getSExtValue();
+        unsigned width = operand.getType().isIndex()
+                             ? 64
+                             : operand.getType().getIntOrFloatBitWidth();
+        if (width != 32 && width != 64)
+          return launch.emitError("tcl: GPU program of @")
+                 << func.getName() << ": unsupported scalar kernel operand "
+                 << "type " << operand.getType();
+        o.type = "i" + std::to_string(width);
+      } else if (APFloat f(0.0); matchPattern(operand, m_ConstantFloat(&f)) &&
+                                 (operand.getType().isF32() ||
+                                  operand.getType().isF64())) {
+        o.kind = tcl::GPUOperand::Kind::Float;
+        o.floatValue = f.convertToDouble();
+        o.type = operand.getType().isF32() ? "f32" : "f64";
+      } else {
+        return launch.emitError("tcl: GPU program of @")
+               << func.getName() << ": kernel operands must be buffers or "
+               << "f32, f64, i32, i64 or index constants, got "
+               << operand.getType();
+      }
+      out.operands.push_back(std::move(o));
+    }
+    program.launches.push_back(std::move(out));
+    return success();
+  }
+
+  func::FuncOp func;
+  tcl::GPUProgram program;
+  llvm::DenseMap<Value, int64_t> buffers;
+};
+} // namespace
+
+/// The GPUProgram of every host function of `module` that launches kernels.
+static FailureOr<SmallVector<tcl::GPUProgram>> collectPrograms(ModuleOp module) {
+  SmallVector<tcl::GPUProgram> programs;
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (func.isExternal() || func.getOps<gpu::LaunchFuncOp>().empty())
+      continue;
+    FailureOr<tcl::GPUProgram> program = ProgramCollector(func).collect();
+    if (failed(program))
+      return failure();
+    programs.push_back(std::move(*program));
+  }
+  return programs;
+}
+
+/// Fills GPUProgram::ptx from the `gpu.binary` ops of the lowered `module`.
+static LogicalResult addPTX(ModuleOp module,
+                            MutableArrayRef<tcl::GPUProgram> programs) {
+  for (tcl::GPUProgram &program : programs)
+    for (const tcl::GPULaunch &launch : program.launches) {
+      auto binary = module.lookupSymbol<gpu::BinaryOp>(launch.module);
+      std::optional<std::string> text;
+      if (binary)
+        for (Attribute attr : binary.getObjects())
+          if (auto object = dyn_cast<gpu::ObjectAttr>(attr))
+            if (object.getFormat() == gpu::CompilationTarget::Assembly)
+              text = object.getObject().str();
+      if (!text)
+        return module.emitError("tcl: no PTX for kernel module @")
+               << launch.module;
+      program.ptx[launch.module] = std::move(*text);
+    }
+  return success();
+}
+
+static LogicalResult writePlan(ModuleOp module,
+                               ArrayRef<tcl::GPUProgram> programs,
+                               StringRef path) {
+  llvm::json::Array array;
+  for (const tcl::GPUProgram &program : programs)
+    array.push_back(tcl::toJSON(program));
+  std::string error;
+  std::unique_ptr<llvm::ToolOutputFile> out = openOutputFile(path, &error);
+  if (!out)
+    return module.emitError("tcl: cannot write the GPU plan to '")
+           << path << "': " << error;
+  out->os() << llvm::formatv("{0:2}", llvm::json::Value(std::move(array)))
+            << "\n";
+  out->keep();
+  return success();
+}
+
 /// Writes the PTX of every `gpu.binary` of `module` to `path`; with several
 /// kernels, `<path>` gets the name of each binary before its extension
 /// (`out.ptx` → `out.<kernel>.ptx`).
@@ -357,7 +560,12 @@ static LogicalResult writePTX(ModuleOp module, StringRef path) {
 namespace {
 struct LowerToNVVMPass : public tcl::impl::TCLLowerToNVVMBase<LowerToNVVMPass> {
   using Base::Base;
+  LowerToNVVMPass(const tcl::TCLLowerToNVVMOptions &options,
+                  SmallVectorImpl<tcl::GPUProgram> *sink)
+      : Base(options), sink(sink) {}
   void runOnOperation() override;
+  /// Where createTCLLowerToNVVM() wants the programs; may be null.
+  SmallVectorImpl<tcl::GPUProgram> *sink = nullptr;
   /// The nested pipelines and the mapping script create ops of many
   /// dialects; they must be loaded before the pass runs.
   void getDependentDialects(DialectRegistry &registry) const override {
@@ -399,9 +607,9 @@ void LowerToNVVMPass::runOnOperation() {
         << format << "' (expected isa, bin or fatbin)";
     return signalPassFailure();
   }
-  if (!output.empty() && format != "isa") {
-    module.emitError("--tcl-lower-to-nvvm: output=<file> writes PTX and "
-                     "needs format=isa");
+  if ((!output.empty() || !plan.empty() || sink) && format != "isa") {
+    module.emitError("--tcl-lower-to-nvvm: output=<file> and plan=<file> "
+                     "write PTX and need format=isa");
     return signalPassFailure();
   }
   OpBuilder b(&getContext());
@@ -429,6 +637,14 @@ void LowerToNVVMPass::runOnOperation() {
   if (failed(runPipeline(outline, module)) ||
       failed(allocsToAttributions(module, *parsed)))
     return signalPassFailure();
+  SmallVector<tcl::GPUProgram> programs;
+  if (!plan.empty() || sink) {
+    FailureOr<SmallVector<tcl::GPUProgram>> collected =
+        collectPrograms(module);
+    if (failed(collected))
+      return signalPassFailure();
+    programs = std::move(*collected);
+  }
 
   OpPassManager nvvm(ModuleOp::getOperationName());
   parseOrDie(nvvmPipeline(*parsed, format), nvvm);
@@ -436,4 +652,18 @@ void LowerToNVVMPass::runOnOperation() {
     return signalPassFailure();
   if (!output.empty() && failed(writePTX(module, output)))
     return signalPassFailure();
+  if (programs.empty())
+    return;
+  if (failed(addPTX(module, programs)) ||
+      (!plan.empty() && failed(writePlan(module, programs, plan))))
+    return signalPassFailure();
+  if (sink)
+    sink->append(std::make_move_iterator(programs.begin()),
+                 std::make_move_iterator(programs.end()));
+}
+
+std::unique_ptr<Pass>
+tcl::createTCLLowerToNVVM(const TCLLowerToNVVMOptions &options,
+                          SmallVectorImpl<GPUProgram> *programs) {
+  return std::make_unique<LowerToNVVMPass>(options, programs);
 }

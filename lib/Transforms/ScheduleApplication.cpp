@@ -3,6 +3,7 @@
 #include "ScheduleApplication.h"
 
 #include "tcl/Space/SearchSpace.h"
+#include "tcl/Transforms/Passes.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
@@ -94,6 +95,16 @@ LogicalResult tcl::detail::applySchedule(ModuleOp module,
       ("tcl_" + space.getWorkloadKey()).str());
   return reportOn(module, context,
                   [&] { return applySequence(module, sequence, *library); });
+}
+
+LogicalResult tcl::applyTaskSchedule(ModuleOp module, const SearchSpace &space,
+                                     const Schedule &schedule) {
+  if (failed(detail::applySchedule(module, space, schedule,
+                                   "schedule of workload '" +
+                                       space.getWorkloadKey() + "'")))
+    return failure();
+  detail::eraseDeadOps(module);
+  return success();
 }
 
 FailureOr<tcl::detail::BestRecordSource>

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "tcl/Measure/GPUBatchBuilder.h"
 #include "tcl/Measure/Runner.h"
 #include "tcl/Measure/TaskMeasurer.h"
 #include "tcl/Target/Target.h"
@@ -85,6 +86,18 @@ static cl::opt<std::string>
                     "contains this string"),
            cl::cat(category));
 
+static cl::OptionCategory gpuCategory("GPU batches (--target=cuda:sm_XX)");
+static cl::opt<std::string> gpuBatch(
+    "gpu-batch", cl::init(""),
+    cl::desc("With a cuda: target: lower each workload's default and "
+             "--samples random GPU schedules to PTX, compute its reference "
+             "output on this machine's CPU, and write them all to this JSON "
+             "file for tcl-cuda-runner to measure on a GPU machine (no GPU "
+             "or CUDA needed here). --warmup, --min-repeats, "
+             "--min-repeat-seconds and --timeout become the runner's timing "
+             "protocol (defaults 3, 10, 0.1 s, 20 s)"),
+    cl::cat(gpuCategory));
+
 static cl::OptionCategory wholeCategory(
     "whole-module runs (--entry)");
 static cl::opt<std::string> entry(
@@ -112,6 +125,10 @@ static cl::opt<std::string> outputFile(
     cl::cat(wholeCategory));
 
 namespace {
+/// The --gpu-batch mode. Returns the exit code.
+int writeGPUBatchFile(mlir::ModuleOp module, const Target &gpu,
+                      llvm::StringRef dir);
+
 llvm::json::Value trialToJSON(const Trial &t, const SearchSpace &space,
                               bool withSchedule) {
   ErrorCode error =
@@ -278,12 +295,25 @@ int main(int argc, char **argv) {
     llvm::errs() << "tcl-run: " << llvm::toString(target.takeError()) << "\n";
     return 1;
   }
-  if (llvm::Error err = requireCPUTarget(*target, "tcl-run")) {
+  if (target->isGPU() != !gpuBatch.empty()) {
+    llvm::errs() << "tcl-run: "
+                 << (target->isGPU()
+                         ? "a cuda: target needs --gpu-batch=FILE (tcl-run "
+                           "builds GPU candidates here; tcl-cuda-runner "
+                           "measures them on the GPU machine)"
+                         : "--gpu-batch needs a cuda: target")
+                 << "\n";
+    return 1;
+  }
+  if (target->isGPU() && !entry.empty()) {
+    llvm::errs() << "tcl-run: --entry runs on the CPU only\n";
+    return 1;
+  }
+  if (llvm::Error err = target->isGPU() ? llvm::Error::success()
+                                        : requireCPUTarget(*target, "tcl-run")) {
     llvm::errs() << "tcl-run: " << llvm::toString(std::move(err)) << "\n";
     return 1;
   }
-  Platform platform = Platform::host(*target);
-
   registerTCLPasses();
   mlir::DialectRegistry registry;
   registerTCLDialects(registry);
@@ -313,6 +343,8 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
+  if (target->isGPU())
+    return writeGPUBatchFile(*module, *target, dir);
   Builder builder(*target, std::string(dir), jobs);
   RunnerOptions runnerOptions;
   runnerOptions.threads = target->threads;
@@ -321,6 +353,7 @@ int main(int argc, char **argv) {
   runnerOptions.timeoutSeconds = timeoutSeconds;
   runnerOptions.minRepeats = minRepeats;
   runnerOptions.warmup = warmup;
+  Platform platform = Platform::host(*target);
   if (!entry.empty())
     return runWholeModule(*module, *target, platform, builder, runnerOptions);
 
@@ -524,3 +557,115 @@ int main(int argc, char **argv) {
   }
   return 0;
 }
+
+namespace {
+int writeGPUBatchFile(mlir::ModuleOp module, const Target &gpu,
+                      llvm::StringRef dir) {
+  llvm::Expected<Target> host = Target::parse("cpu");
+  if (!host) {
+    llvm::errs() << "tcl-run: " << llvm::toString(host.takeError()) << "\n";
+    return 1;
+  }
+  Builder cpuBuilder(*host, dir.str(), jobs);
+  RunnerOptions referenceOptions;
+  referenceOptions.seed = seed;
+  referenceOptions.threads = host->threads;
+  GPUBatch batch;
+  batch.target = gpu.str();
+  batch.seed = seed;
+  batch.version = getTCLVersion().str();
+  auto given = [](const cl::Option &o) { return o.getNumOccurrences() > 0; };
+  if (given(warmup))
+    batch.timing.warmup = warmup;
+  if (given(minRepeats))
+    batch.timing.minRepeats = minRepeats;
+  if (given(minRepeatSeconds))
+    batch.timing.minRepeatSeconds = minRepeatSeconds;
+  if (given(timeoutSeconds))
+    batch.timing.timeoutSeconds = timeoutSeconds;
+
+  llvm::SmallVector<Task> tasks = findTasks(module);
+  std::vector<Workload> workloads;
+  for (const Workload &w : groupWorkloads(tasks))
+    if (filter.empty() || llvm::StringRef(w.task->key).contains(filter) ||
+        llvm::any_of(w.functions, [](const std::string &f) {
+          return llvm::StringRef(f).contains(filter);
+        }))
+      workloads.push_back(w);
+  if (workloads.empty()) {
+    llvm::errs() << "tcl-run: no tasks in '" << inputFile << "'"
+                 << (filter.empty() ? "" : " matching --filter") << "\n";
+    return 1;
+  }
+  llvm::errs() << "tcl-run: " << workloads.size() << " workloads for "
+               << gpu.str() << ", default + " << numSamples
+               << " random schedules each, reference on "
+               << Platform::host(*host).id() << "\n";
+  std::mt19937_64 rng(seed);
+  auto start = std::chrono::steady_clock::now();
+  unsigned index = 0, lowered = 0, failed = 0;
+  for (const Workload &w : workloads) {
+    llvm::errs() << llvm::format("[%u/%zu] %s (%s, %.1f MFLOP) ", ++index,
+                                 workloads.size(), w.task->key.c_str(),
+                                 w.functions.front().c_str(),
+                                 w.task->flops / 1e6);
+    llvm::Expected<std::unique_ptr<GPUTaskBuilder>> builder =
+        GPUTaskBuilder::create(*w.task, gpu, cpuBuilder, referenceOptions);
+    if (!builder) {
+      llvm::errs() << "skipped: " << llvm::toString(builder.takeError())
+                   << "\n";
+      continue;
+    }
+    llvm::Expected<GPUReference> reference = (*builder)->computeReference();
+    if (!reference) {
+      llvm::errs() << "skipped: " << llvm::toString(reference.takeError())
+                   << "\n";
+      continue;
+    }
+    GPUTask task;
+    task.workloadKey = w.task->key;
+    task.flops = w.task->flops;
+    task.reference = std::move(*reference);
+    llvm::SmallVector<Schedule> schedules = {(*builder)->getSpace().getDefault()};
+    for (unsigned i = 0; i < numSamples; ++i)
+      schedules.push_back((*builder)->getSpace().sample(rng));
+    std::string firstError;
+    for (const Schedule &schedule : schedules) {
+      llvm::Expected<GPUCandidate> candidate = (*builder)->lower(schedule);
+      if (!candidate) {
+        ++failed;
+        std::string why = llvm::toString(candidate.takeError());
+        if (firstError.empty())
+          firstError = why;
+        continue;
+      }
+      ++lowered;
+      task.candidates.push_back(std::move(*candidate));
+    }
+    llvm::errs() << task.candidates.size() << "/" << schedules.size()
+                 << " lowered";
+    if (!firstError.empty())
+      llvm::errs() << "; first failure: "
+                   << llvm::StringRef(firstError).take_front(300).rtrim();
+    llvm::errs() << llvm::format(" [%.0fs elapsed]\n", seconds(start));
+    if (!task.candidates.empty())
+      batch.tasks.push_back(std::move(task));
+  }
+  if (batch.tasks.empty()) {
+    llvm::errs() << "tcl-run: no candidate lowered; nothing written\n";
+    return 1;
+  }
+  if (llvm::Error err = writeGPUBatch(batch, gpuBatch)) {
+    llvm::errs() << "tcl-run: " << llvm::toString(std::move(err)) << "\n";
+    return 1;
+  }
+  llvm::errs() << "tcl-run: wrote " << lowered << " candidates of "
+               << batch.tasks.size() << " workloads to '" << gpuBatch << "'"
+               << (failed ? " (" + std::to_string(failed) +
+                                " schedules failed to lower)"
+                          : std::string())
+               << "; measure them with: tcl-cuda-runner " << gpuBatch
+               << " --database=<db.jsonl>\n";
+  return 0;
+}
+} // namespace

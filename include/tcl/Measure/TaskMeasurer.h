@@ -22,6 +22,11 @@
 
 namespace tcl {
 
+/// The kernel module `kernelText` (a printed TaskKernel module) with the
+/// transform script `script` (SearchSpace::printScript) embedded as its
+/// `@__transform_main`: the input of a build.
+std::string embedSchedule(llvm::StringRef kernelText, llvm::StringRef script);
+
 /// A schedule together with its build and measurement.
 struct Trial {
   Schedule schedule;

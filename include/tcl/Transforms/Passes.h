@@ -16,12 +16,22 @@ class TransformDialect;
 namespace tcl {
 
 struct Target;
+struct GPUProgram;
+class SearchSpace;
+struct Schedule;
 
 #define GEN_PASS_DECL
 #include "tcl/Transforms/Passes.h.inc"
 
 #define GEN_PASS_REGISTRATION
 #include "tcl/Transforms/Passes.h.inc"
+
+/// `--tcl-lower-to-nvvm` with `options` that also appends to `programs` the
+/// GPUProgram of each host function that launches kernels, in module order
+/// (as `plan=<file>` writes them; needs format=isa).
+std::unique_ptr<mlir::Pass>
+createTCLLowerToNVVM(const TCLLowerToNVVMOptions &options,
+                     llvm::SmallVectorImpl<GPUProgram> *programs);
 
 /// Registers the dialects, interfaces and transform-dialect extensions that
 /// TCL parses, schedules and lowers (Linalg, tensor, vector, SCF, OpenMP,
@@ -39,6 +49,13 @@ void buildLowerToCPUPipeline(mlir::OpPassManager &pm, const Target &target);
 /// module can be lowered. Fails with diagnostics when the script fails, e.g.
 /// on a knob without `selected`.
 mlir::LogicalResult applyEmbeddedSchedule(mlir::ModuleOp module);
+
+/// Applies `schedule` of `space` (a CPU or GPU space) to every task of
+/// `module` with the space's workload key, as `--tcl-apply-schedules` does,
+/// and erases the untiled originals. Failures are emitted on `module`.
+mlir::LogicalResult applyTaskSchedule(mlir::ModuleOp module,
+                                      const SearchSpace &space,
+                                      const Schedule &schedule);
 
 /// Erases the transform named sequences of `module` and its
 /// `transform.with_named_sequence` attribute.

@@ -231,6 +231,14 @@ def TCLLowerToNVVM : Pass<"tcl-lower-to-nvvm", "mlir::ModuleOp"> {
     (`CUDA_ROOT`, `CUDA_HOME` or `CUDA_PATH`), which PTX for kernels
     without math library calls does not need.
 
+    With `plan=<file>` the pass also writes a JSON array with one GPU
+    program per host function that launches kernels (see
+    `tcl/Transforms/GPUProgram.h`): the function's device buffers (its
+    memref arguments and the buffers it allocates), its `gpu.launch_func`
+    ops in order with grid, block and operands, and the PTX of each kernel.
+    That is all `tcl-cuda-runner` needs; host functions that do more than
+    allocate buffers and launch kernels are an error with this option.
+
     Example:
 
     ```
@@ -255,6 +263,10 @@ def TCLLowerToNVVM : Pass<"tcl-lower-to-nvvm", "mlir::ModuleOp"> {
            "Kernel binary format: isa (PTX), bin (cubin) or fatbin">,
     Option<"output", "output", "std::string", /*default=*/"\"\"",
            "Also write the PTX to this file (format=isa only)">,
+    Option<"plan", "plan", "std::string", /*default=*/"\"\"",
+           "Also write, as JSON, what a GPU runner replays of each host "
+           "function: its device buffers, its kernel launches in order and "
+           "their PTX (format=isa only; see tcl/Transforms/GPUProgram.h)">,
   ];
 }
 
