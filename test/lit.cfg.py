@@ -17,7 +17,7 @@ llvm_config.with_system_environment(["HOME", "TMPDIR"])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.use_default_substitutions()
 llvm_config.add_tool_substitutions(
-    ["tcl-opt", "tcl-run", "tcl-tune", "tcl-dataset", "tcl-train", "tcl-sample", "tcl-distill"], [config.tcl_tools_dir, config.llvm_tools_dir])
+    ["tcl-opt", "tcl-run", "tcl-tune", "tcl-dataset", "tcl-train", "tcl-sample", "tcl-distill", "tcl-cuda-runner"], [config.tcl_tools_dir, config.llvm_tools_dir])
 llvm_config.add_tool_substitutions(["mlir-opt"], [config.llvm_tools_dir])
 
 # %python runs /usr/bin/python3 (Debian's, with python3-onnx/-torch) on the
@@ -46,3 +46,12 @@ if not os.path.exists(_ptxas):
 if _ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", _ptxas))
+
+# `cuda-runner`: tcl-cuda-runner was built (the CUDA toolkit's headers were
+# found). `cuda-gpu`: this machine also has an NVIDIA driver with a GPU, so
+# tests may measure on it; tests for the no-GPU path say
+# `UNSUPPORTED: cuda-gpu`.
+if os.path.exists(os.path.join(config.tcl_tools_dir, "tcl-cuda-runner")):
+    config.available_features.add("cuda-runner")
+if os.path.isdir("/proc/driver/nvidia/gpus") and os.listdir("/proc/driver/nvidia/gpus"):
+    config.available_features.add("cuda-gpu")

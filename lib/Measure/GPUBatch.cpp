@@ -46,8 +46,7 @@ static Value batchToJSON(const GPUBatch &batch) {
     for (double v : task.reference.values)
       values.push_back(v);
     tasks.push_back(Object{
-        {"workload", task.workloadKey},
-        {"flops", task.flops},
+        {"workload", task.workload.toJSON()},
         {"reference",
          Object{{"indices", std::move(indices)}, {"values", std::move(values)}}},
         {"candidates", std::move(candidates)}});
@@ -92,7 +91,7 @@ namespace {
 /// Reads a batch, reporting the first problem at its JSON path.
 struct BatchReader {
   GPUBatch batch;
-  /// Why a candidate's program is invalid (programFromJSON's message).
+  /// Why a candidate's program or a task's workload record is invalid.
   std::string programError;
 
   bool readTiming(const Value &v, Path path) {
@@ -149,12 +148,26 @@ struct BatchReader {
     const Object *o = v.getAsObject();
     llvm::json::ObjectMapper m(v, path);
     GPUTask task;
-    if (!o || !m || !m.map("workload", task.workloadKey) ||
-        !m.map("flops", task.flops))
+    if (!o || !m)
       return false;
+    const Object *workload = o->getObject("workload");
+    if (!workload) {
+      path.field("workload").report("expected a workload record");
+      return false;
+    }
+    llvm::Expected<WorkloadRecord> record = WorkloadRecord::fromJSON(*workload);
+    if (!record) {
+      programError = llvm::toString(record.takeError());
+      path.field("workload").report("invalid workload record");
+      return false;
+    }
+    task.workload = std::move(*record);
     const Value *ref = o->get("reference");
-    llvm::json::ObjectMapper r(ref ? *ref : Value(nullptr),
-                               path.field("reference"));
+    if (!ref) {
+      path.field("reference").report("missing value");
+      return false;
+    }
+    llvm::json::ObjectMapper r(*ref, path.field("reference"));
     if (!r || !r.map("indices", task.reference.indices) ||
         !r.map("values", task.reference.values))
       return false;

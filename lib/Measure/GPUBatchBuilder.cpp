@@ -49,11 +49,22 @@ tcl::lowerToGPUProgram(const mlir::DialectRegistry &registry,
 GPUTaskBuilder::GPUTaskBuilder(SearchSpace space, KernelSignature signature,
                                std::string kernelText, const Target &gpu,
                                Builder &cpuBuilder,
-                               RunnerOptions referenceOptions)
+                               RunnerOptions referenceOptions,
+                               std::string kind, int64_t flops)
     : space(std::move(space)), signature(std::move(signature)),
       kernelText(std::move(kernelText)), gpu(gpu), cpuBuilder(cpuBuilder),
-      referenceOptions(std::move(referenceOptions)) {
+      referenceOptions(std::move(referenceOptions)), kind(std::move(kind)),
+      flops(flops) {
   registerTCLDialects(registry);
+}
+
+WorkloadRecord GPUTaskBuilder::getWorkloadRecord() const {
+  WorkloadRecord record;
+  record.key = space.getWorkloadKey().str();
+  record.kind = kind;
+  record.flops = flops;
+  record.kernel = kernelText;
+  return record;
 }
 
 llvm::Expected<std::unique_ptr<GPUTaskBuilder>>
@@ -78,7 +89,8 @@ GPUTaskBuilder::create(const Task &task, const Target &gpu,
   kernel->module->print(os);
   return std::unique_ptr<GPUTaskBuilder>(
       new GPUTaskBuilder(std::move(*space), kernel->signature, std::move(text),
-                         gpu, cpuBuilder, std::move(referenceOptions)));
+                         gpu, cpuBuilder, std::move(referenceOptions),
+                         task.kind, task.flops));
 }
 
 llvm::Expected<GPUReference> GPUTaskBuilder::computeReference() {

@@ -27,6 +27,30 @@ int64_t GPUProgram::numParameters(const GPULaunch &launch) const {
   return n;
 }
 
+llvm::Error tcl::checkPTXParameters(const GPUProgram &program) {
+  for (const GPULaunch &launch : program.launches) {
+    auto it = program.ptx.find(launch.module);
+    llvm::StringRef ptx = it == program.ptx.end() ? "" : it->second;
+    size_t entry = ptx.find(".entry " + launch.kernel + "(");
+    if (entry == llvm::StringRef::npos)
+      return llvm::createStringError("the PTX of module '" + launch.module +
+                                     "' has no entry '" + launch.kernel + "'");
+    llvm::StringRef list = ptx.drop_front(entry);
+    list = list.take_until([](char c) { return c == ')'; });
+    size_t count = 0;
+    for (size_t at = list.find(".param"); at != llvm::StringRef::npos;
+         at = list.find(".param", at + 1))
+      ++count;
+    int64_t expected = program.numParameters(launch);
+    if (static_cast<int64_t>(count) != expected)
+      return llvm::createStringError(
+          "kernel '" + launch.kernel + "' takes " + llvm::Twine(count) +
+          " parameters in its PTX, but its launch passes " +
+          llvm::Twine(expected));
+  }
+  return llvm::Error::success();
+}
+
 static Array dims(llvm::ArrayRef<int64_t> values) {
   Array out;
   for (int64_t v : values)

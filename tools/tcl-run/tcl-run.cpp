@@ -623,8 +623,7 @@ int writeGPUBatchFile(mlir::ModuleOp module, const Target &gpu,
       continue;
     }
     GPUTask task;
-    task.workloadKey = w.task->key;
-    task.flops = w.task->flops;
+    task.workload = (*builder)->getWorkloadRecord();
     task.reference = std::move(*reference);
     llvm::SmallVector<Schedule> schedules = {(*builder)->getSpace().getDefault()};
     for (unsigned i = 0; i < numSamples; ++i)

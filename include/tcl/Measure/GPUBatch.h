@@ -13,6 +13,7 @@
 #ifndef TCL_MEASURE_GPUBATCH_H
 #define TCL_MEASURE_GPUBATCH_H
 
+#include "tcl/Database/Record.h"
 #include "tcl/Measure/Elements.h"
 #include "tcl/Transforms/GPUProgram.h"
 
@@ -58,9 +59,9 @@ struct GPUCandidate {
 
 /// The candidates of one task.
 struct GPUTask {
-  std::string workloadKey;
-  /// Floating-point operations of one run, for GFLOP/s (0 if unknown).
-  int64_t flops = 0;
+  /// The task (key, kind, FLOPs of one run, kernel), as the database keeps
+  /// it; the runner adds it to its database.
+  WorkloadRecord workload;
   /// Empty indices: no check.
   GPUReference reference;
   std::vector<GPUCandidate> candidates;

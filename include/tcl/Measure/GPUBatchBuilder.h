@@ -45,6 +45,9 @@ public:
 
   const SearchSpace &getSpace() const { return space; }
 
+  /// The task as a database workload record (key, kind, FLOPs, kernel).
+  WorkloadRecord getWorkloadRecord() const;
+
   /// Runs the unscheduled kernel on the CPU and samples its output
   /// (sampleReference); fails when it does not build or run.
   llvm::Expected<GPUReference> computeReference();
@@ -55,7 +58,8 @@ public:
 private:
   GPUTaskBuilder(SearchSpace space, KernelSignature signature,
                  std::string kernelText, const Target &gpu,
-                 Builder &cpuBuilder, RunnerOptions referenceOptions);
+                 Builder &cpuBuilder, RunnerOptions referenceOptions,
+                 std::string kind, int64_t flops);
 
   SearchSpace space;
   KernelSignature signature;
@@ -64,6 +68,8 @@ private:
   Builder &cpuBuilder;
   RunnerOptions referenceOptions;
   mlir::DialectRegistry registry;
+  std::string kind;
+  int64_t flops;
 };
 
 } // namespace tcl

@@ -85,6 +85,11 @@ struct GPUProgram {
   int64_t numParameters(const GPULaunch &launch) const;
 };
 
+/// Checks that the PTX entry of every launch exists and takes
+/// numParameters() parameters, so that a runner passes the right number of
+/// values. Fails with a message naming the kernel.
+llvm::Error checkPTXParameters(const GPUProgram &program);
+
 /// JSON form of a program:
 /// {"function", "buffers": [{"type", "shape", "argument"}], "launches":
 /// [{"module", "kernel", "grid", "block", "operands": [{"buffer": i} |
