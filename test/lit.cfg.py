@@ -51,7 +51,10 @@ if _ptxas:
 # found). `cuda-gpu`: this machine also has an NVIDIA driver with a GPU, so
 # tests may measure on it; tests for the no-GPU path say
 # `UNSUPPORTED: cuda-gpu`.
+# %fake_cuda is the directory of the stand-in libcuda.so.1 (LD_LIBRARY_PATH).
 if os.path.exists(os.path.join(config.tcl_tools_dir, "tcl-cuda-runner")):
     config.available_features.add("cuda-runner")
+    config.substitutions.append(
+        ("%fake_cuda", os.path.join(config.tcl_obj_root, "test", "fake-cuda")))
 if os.path.isdir("/proc/driver/nvidia/gpus") and os.listdir("/proc/driver/nvidia/gpus"):
     config.available_features.add("cuda-gpu")

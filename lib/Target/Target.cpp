@@ -235,6 +235,7 @@ llvm::Error tcl::requireCPUTarget(const Target &target, llvm::StringRef tool) {
     return llvm::Error::success();
   return llvm::createStringError(
       "target '" + target.str() + "' is a GPU target: " + tool +
-      " builds and measures on the CPU only (no GPU runner yet); GPU "
-      "schedules are lowered with tcl-opt --tcl-lower-to-nvvm (docs/gpu.md)");
+      " builds and measures on the CPU only; GPU candidates are built with "
+      "tcl-run --target=" + target.str() + " --gpu-batch=FILE and measured "
+      "with tcl-cuda-runner on the GPU machine (docs/gpu.md)");
 }

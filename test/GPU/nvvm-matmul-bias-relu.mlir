@@ -1,6 +1,16 @@
 // RUN: tcl-opt %s --tcl-extract-tasks --tcl-apply-schedules="target=cuda:sm_90" | FileCheck %s --check-prefix=SCHED
 // RUN: tcl-opt %s --tcl-extract-tasks --tcl-apply-schedules="target=cuda:sm_90" --tcl-lower-to-nvvm="target=cuda:sm_90 output=%t.ptx" -o /dev/null
 // RUN: FileCheck %s --check-prefix=PTX --input-file=%t.ptx
+// RUN: tcl-opt %s --tcl-extract-tasks --tcl-apply-schedules="target=cuda:sm_90" --tcl-lower-to-nvvm="target=cuda:sm_90 plan=%t.plan.json" -o /dev/null
+// RUN: %python -c "import json,sys; [print(p['function'], [(b['argument'], b['shape'], b['type']) for b in p['buffers']], p['result'], [(l['module'], l['kernel'], l['grid'], l['block'], ' '.join('b' + str(o['buffer']) if 'buffer' in o else o['type'] + ':' + str(o.get('int', o.get('float'))) for o in l['operands'])) for l in p['launches']], ['.entry dense_kernel(' in t for t in p['ptx'].values()]) for p in json.load(open(sys.argv[1]))]" %t.plan.json | FileCheck %s --check-prefix=PLAN
+// RUN: not tcl-opt %s --tcl-extract-tasks --tcl-apply-schedules="target=cuda:sm_90" --tcl-lower-to-nvvm="target=cuda:sm_90 format=bin plan=%t.bin.json" -o /dev/null 2>&1 | FileCheck %s --check-prefix=PLAN-BIN
+
+// The GPU program a runner replays (plan=): the three arguments, the
+// result buffer the host function allocates, and one launch of 6x2 blocks
+// of 16x16 threads whose operands are the buffers and the constants the
+// outlined kernel takes.
+// PLAN: dense [(0, [128, 768], 'f32'), (1, [768, 384], 'f32'), (2, [384], 'f32'), (-1, [128, 384], 'f32')] 3 [('dense_kernel', 'dense_kernel', [6, 2, 1], [16, 16, 1], 'b0 b1 f32:0 i64:0 i64:4 i64:1 i64:16 i64:768 b2 b3')] [True]
+// PLAN-BIN: output=<file> and plan=<file> write PTX and need format=isa
 
 // Fused elementwise consumers run in the matmul's kernel: the 64x64 matmul
 // tile of a block is an intermediate in workgroup memory (16 KiB, besides

@@ -125,8 +125,8 @@ struct Platform {
 };
 
 /// Success for a CPU target; for a GPU target an error saying that `tool`
-/// builds and measures on the CPU only (there is no GPU runner yet) and
-/// that GPU schedules are lowered with `tcl-opt --tcl-lower-to-nvvm`.
+/// builds and measures on the CPU only, and that GPU candidates are built
+/// with `tcl-run --gpu-batch` and measured with tcl-cuda-runner.
 llvm::Error requireCPUTarget(const Target &target, llvm::StringRef tool);
 
 /// Number of online cores of this machine.
