@@ -284,23 +284,17 @@ std::optional<CUDAFailure> CandidateRun::run(std::vector<double> &latencies,
           stride *= b.shape[d];
         }
         w.insert(w.end(), strides.begin(), strides.end());
-      } else if (o.kind == GPUOperand::Kind::Integer) {
-        uint64_t word = 0;
-        if (o.type == "i32") {
-          int32_t v = static_cast<int32_t>(o.intValue);
-          std::memcpy(&word, &v, sizeof(v));
-        } else {
-          std::memcpy(&word, &o.intValue, sizeof(int64_t));
-        }
-        w.push_back(word);
       } else {
+        // The scalar's bytes at the start of one word, as its PTX type has
+        // them (the driver reads that many).
         uint64_t word = 0;
-        if (o.type == "f32") {
-          float v = static_cast<float>(o.floatValue);
-          std::memcpy(&word, &v, sizeof(v));
-        } else {
-          std::memcpy(&word, &o.floatValue, sizeof(double));
-        }
+        ElementKind kind = *parseElementKind(o.type);
+        storeElement(kind, &word, 0,
+                     o.kind == GPUOperand::Kind::Integer
+                         ? static_cast<double>(o.intValue)
+                         : o.floatValue);
+        if (kind == ElementKind::I64)
+          std::memcpy(&word, &o.intValue, sizeof(int64_t));
         w.push_back(word);
       }
     }

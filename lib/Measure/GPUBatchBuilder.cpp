@@ -2,6 +2,7 @@
 
 #include "tcl/Measure/GPUBatchBuilder.h"
 #include "tcl/Measure/Npy.h"
+#include "tcl/Measure/TaskMeasurer.h"
 #include "tcl/Transforms/Passes.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -46,12 +47,14 @@ tcl::lowerToGPUProgram(const mlir::DialectRegistry &registry,
   return std::move(programs.front());
 }
 
-GPUTaskBuilder::GPUTaskBuilder(SearchSpace space, KernelSignature signature,
+GPUTaskBuilder::GPUTaskBuilder(SearchSpace space, SearchSpace cpuSpace,
+                               KernelSignature signature,
                                std::string kernelText, const Target &gpu,
                                Builder &cpuBuilder,
                                RunnerOptions referenceOptions,
                                std::string kind, int64_t flops)
-    : space(std::move(space)), signature(std::move(signature)),
+    : space(std::move(space)), cpuSpace(std::move(cpuSpace)),
+      signature(std::move(signature)),
       kernelText(std::move(kernelText)), gpu(gpu), cpuBuilder(cpuBuilder),
       referenceOptions(std::move(referenceOptions)), kind(std::move(kind)),
       flops(flops) {
@@ -80,6 +83,12 @@ GPUTaskBuilder::create(const Task &task, const Target &gpu,
   if (mlir::failed(space))
     return llvm::createStringError("task '" + task.key + "' has no " +
                                    gpu.str() + " search space: " + diagnostics);
+  mlir::FailureOr<SearchSpace> cpuSpace =
+      SearchSpace::forTask(task, cpuBuilder.getTarget());
+  if (mlir::failed(cpuSpace))
+    return llvm::createStringError("task '" + task.key +
+                                   "' has no CPU search space for its "
+                                   "reference: " + diagnostics);
   mlir::FailureOr<TaskKernel> kernel = buildTaskKernel(task);
   if (mlir::failed(kernel))
     return llvm::createStringError("task '" + task.key +
@@ -88,14 +97,20 @@ GPUTaskBuilder::create(const Task &task, const Target &gpu,
   llvm::raw_string_ostream os(text);
   kernel->module->print(os);
   return std::unique_ptr<GPUTaskBuilder>(
-      new GPUTaskBuilder(std::move(*space), kernel->signature, std::move(text),
+      new GPUTaskBuilder(std::move(*space), std::move(*cpuSpace),
+                         kernel->signature, std::move(text),
                          gpu, cpuBuilder, std::move(referenceOptions),
                          task.kind, task.flops));
 }
 
-llvm::Expected<GPUReference> GPUTaskBuilder::computeReference() {
+llvm::Expected<GPUReference> GPUTaskBuilder::computeReference(Reference how) {
   std::string key = space.getWorkloadKey().str();
-  BuildResult build = cpuBuilder.build(kernelText, "reference_" + key);
+  BuildResult build = cpuBuilder.build(
+      how == Reference::Naive
+          ? kernelText
+          : embedSchedule(kernelText,
+                          cpuSpace.printScript(cpuSpace.getDefault())),
+      "reference_" + key);
   if (!build.ok())
     return llvm::createStringError("reference of task '" + key +
                                    "' does not build: " + build.message);

@@ -175,8 +175,9 @@ struct ProgramReader {
       operand.kind = GPUOperand::Kind::Float;
       if (!m.map("float", operand.floatValue) || !m.map("type", operand.type))
         return false;
-      if (operand.type != "f32" && operand.type != "f64") {
-        path.field("type").report("expected f32 or f64");
+      if (operand.type != "f16" && operand.type != "bf16" &&
+          operand.type != "f32" && operand.type != "f64") {
+        path.field("type").report("expected f16, bf16, f32 or f64");
         return false;
       }
     } else {

@@ -455,16 +455,18 @@ private:
                  << func.getName() << ": unsupported scalar kernel operand "
                  << "type " << operand.getType();
         o.type = "i" + std::to_string(width);
-      } else if (APFloat f(0.0); matchPattern(operand, m_ConstantFloat(&f)) &&
-                                 (operand.getType().isF32() ||
-                                  operand.getType().isF64())) {
+      } else if (APFloat f(0.0);
+                 matchPattern(operand, m_ConstantFloat(&f)) &&
+                 !elementTypeName(operand.getType()).empty()) {
         o.kind = tcl::GPUOperand::Kind::Float;
+        bool lost = false;
+        f.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lost);
         o.floatValue = f.convertToDouble();
-        o.type = operand.getType().isF32() ? "f32" : "f64";
+        o.type = elementTypeName(operand.getType());
       } else {
         return launch.emitError("tcl: GPU program of @")
                << func.getName() << ": kernel operands must be buffers or "
-               << "f32, f64, i32, i64 or index constants, got "
+               << "f16, bf16, f32, f64, i32, i64 or index constants, got "
                << operand.getType();
       }
       out.operands.push_back(std::move(o));

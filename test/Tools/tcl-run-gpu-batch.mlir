@@ -4,6 +4,15 @@
 // RUN: tcl-run %s --target=cuda:sm_90 --samples=3 --seed=1 --gpu-batch=%t.json 2>&1 | FileCheck %s
 // RUN: %python -c "import json,sys; b=json.load(open(sys.argv[1])); print(b['format'], b['target'], b['seed'], b['timing']['warmup'], b['timing']['min_repeats']); [print(t['workload']['key'], t['workload']['kind'], t['workload']['flops'], len(t['candidates']), len(t['reference']['indices']), [(x['argument'], x['shape']) for x in t['candidates'][0]['program']['buffers']], t['candidates'][0]['program']['result'], [(l['grid'], l['block'], len(l['operands'])) for l in t['candidates'][0]['program']['launches']], sorted(t['candidates'][0]['knobs'])) for t in b['tasks']]" %t.json | FileCheck %s --check-prefix=BATCH
 
+// The two ways of computing the reference agree (naive loops; the default
+// CPU schedule, used for large tasks).
+// RUN: tcl-run %s --filter=dense --target=cuda:sm_90 --gpu-reference=naive --gpu-batch=%t.naive.json 2>/dev/null
+// RUN: tcl-run %s --filter=dense --target=cuda:sm_90 --gpu-reference=cpu-default --gpu-batch=%t.cpu.json 2>/dev/null
+// RUN: %python -c "import json,sys; r=[json.load(open(f))['tasks'][0]['reference'] for f in sys.argv[1:]]; assert r[0]['indices'] == r[1]['indices']; d=max(abs(a-b) for a,b in zip(r[0]['values'], r[1]['values'])); print('references agree' if d < 1e-4 else 'references differ by ' + str(d))" %t.naive.json %t.cpu.json | FileCheck %s --check-prefix=AGREE
+// AGREE: references agree
+// RUN: not tcl-run %s --target=cuda:sm_90 --gpu-reference=fast --gpu-batch=%t.bad.json 2>&1 | FileCheck %s --check-prefix=BAD-REF
+// BAD-REF: tcl-run: --gpu-reference: unknown 'fast' (expected auto, naive or cpu-default)
+
 // CHECK: tcl-run: 2 workloads for cuda:sm_90, default + 3 random schedules each, reference on cpu
 // CHECK: 4/4 lowered
 // CHECK: 4/4 lowered

@@ -97,6 +97,14 @@ static cl::opt<std::string> gpuBatch(
              "--min-repeat-seconds and --timeout become the runner's timing "
              "protocol (defaults 3, 10, 0.1 s, 20 s)"),
     cl::cat(gpuCategory));
+static cl::opt<std::string> gpuReference(
+    "gpu-reference", cl::init("auto"),
+    cl::desc("How --gpu-batch computes each task's reference output on this "
+             "CPU: naive (the unscheduled kernel, like the CPU measurer; "
+             "slow for large tasks: a 2048^3 matmul takes about a minute), "
+             "cpu-default (the task's default CPU schedule), or auto "
+             "(naive up to 1 GFLOP, cpu-default above; the default)"),
+    cl::cat(gpuCategory));
 
 static cl::OptionCategory wholeCategory(
     "whole-module runs (--entry)");
@@ -561,6 +569,12 @@ int main(int argc, char **argv) {
 namespace {
 int writeGPUBatchFile(mlir::ModuleOp module, const Target &gpu,
                       llvm::StringRef dir) {
+  if (gpuReference != "auto" && gpuReference != "naive" &&
+      gpuReference != "cpu-default") {
+    llvm::errs() << "tcl-run: --gpu-reference: unknown '" << gpuReference
+                 << "' (expected auto, naive or cpu-default)\n";
+    return 1;
+  }
   llvm::Expected<Target> host = Target::parse("cpu");
   if (!host) {
     llvm::errs() << "tcl-run: " << llvm::toString(host.takeError()) << "\n";
@@ -612,13 +626,21 @@ int writeGPUBatchFile(mlir::ModuleOp module, const Target &gpu,
     llvm::Expected<std::unique_ptr<GPUTaskBuilder>> builder =
         GPUTaskBuilder::create(*w.task, gpu, cpuBuilder, referenceOptions);
     if (!builder) {
-      llvm::errs() << "skipped: " << llvm::toString(builder.takeError())
+      llvm::errs() << "skipped: "
+                   << llvm::StringRef(llvm::toString(builder.takeError())).rtrim()
                    << "\n";
       continue;
     }
-    llvm::Expected<GPUReference> reference = (*builder)->computeReference();
+    GPUTaskBuilder::Reference how =
+        gpuReference == "naive" ||
+                (gpuReference == "auto" && w.task->flops <= 1000000000)
+            ? GPUTaskBuilder::Reference::Naive
+            : GPUTaskBuilder::Reference::CPUDefault;
+    llvm::Expected<GPUReference> reference =
+        (*builder)->computeReference(how);
     if (!reference) {
-      llvm::errs() << "skipped: " << llvm::toString(reference.takeError())
+      llvm::errs() << "skipped: "
+                   << llvm::StringRef(llvm::toString(reference.takeError())).rtrim()
                    << "\n";
       continue;
     }

@@ -48,20 +48,33 @@ public:
   /// The task as a database workload record (key, kind, FLOPs, kernel).
   WorkloadRecord getWorkloadRecord() const;
 
-  /// Runs the unscheduled kernel on the CPU and samples its output
+  /// How the reference output is computed on the CPU.
+  enum class Reference {
+    /// The unscheduled kernel (naive loops), as the CPU measurer checks
+    /// against: slow for large tasks (a 2048^3 matmul takes about a minute).
+    Naive,
+    /// The task's default CPU schedule (tiled, vectorized, multi-threaded),
+    /// itself checked against naive loops by TCL's CPU tests.
+    CPUDefault,
+  };
+
+  /// Runs the kernel on the CPU as `how` says and samples its output
   /// (sampleReference); fails when it does not build or run.
-  llvm::Expected<GPUReference> computeReference();
+  llvm::Expected<GPUReference> computeReference(Reference how);
 
   /// Lowers `schedule`; errors carry the diagnostics.
   llvm::Expected<GPUCandidate> lower(const Schedule &schedule) const;
 
 private:
-  GPUTaskBuilder(SearchSpace space, KernelSignature signature,
-                 std::string kernelText, const Target &gpu,
+  GPUTaskBuilder(SearchSpace space, SearchSpace cpuSpace,
+                 KernelSignature signature, std::string kernelText,
+                 const Target &gpu,
                  Builder &cpuBuilder, RunnerOptions referenceOptions,
                  std::string kind, int64_t flops);
 
   SearchSpace space;
+  /// The task's space on the CPU builder's target, for Reference::CPUDefault.
+  SearchSpace cpuSpace;
   KernelSignature signature;
   std::string kernelText;
   Target gpu;

@@ -46,7 +46,8 @@ struct GPUOperand {
   /// Kind::Buffer: index into GPUProgram::buffers.
   int64_t buffer = -1;
   /// Kind::Integer / Kind::Float: the constant's value and its type as
-  /// passed to the kernel: "i64" (also for `index`), "i32", "f32" or "f64".
+  /// passed to the kernel: "i64" (also for `index`), "i32", "f16", "bf16",
+  /// "f32" or "f64".
   int64_t intValue = 0;
   double floatValue = 0;
   std::string type;
