@@ -3,6 +3,7 @@
 Two phases on two machines (issue 8):
 
 ``build`` (any machine, no GPU or CUDA needed) lowers, for each workload of
+a small smoke test (a matmul with bias and ReLU, a conv), of
 ``benchmarks/gpu/matmul.mlir`` (4096^3 matmul in f32 and in f16 with f32
 accumulation) and of ResNet-50's conv layers, the default GPU schedule and
 ``--samples`` random ones to PTX with ``tcl-run --target=cuda:sm_90
@@ -45,6 +46,8 @@ from typing import Any, Optional
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = {
+    # Small tasks first: whether the runner and the kernels work at all.
+    "smoke": REPO / "test" / "Tools" / "tcl-run-gpu-batch.mlir",
     "matmul": REPO / "benchmarks" / "gpu" / "matmul.mlir",
     "resnet50": REPO / "examples" / "networks" / "resnet50.mlir",
 }

@@ -30,7 +30,9 @@ int64_t GPUProgram::numParameters(const GPULaunch &launch) const {
 llvm::Error tcl::checkPTXParameters(const GPUProgram &program) {
   for (const GPULaunch &launch : program.launches) {
     auto it = program.ptx.find(launch.module);
-    llvm::StringRef ptx = it == program.ptx.end() ? "" : it->second;
+    llvm::StringRef ptx;
+    if (it != program.ptx.end())
+      ptx = it->second;
     size_t entry = ptx.find(".entry " + launch.kernel + "(");
     if (entry == llvm::StringRef::npos)
       return llvm::createStringError("the PTX of module '" + launch.module +
