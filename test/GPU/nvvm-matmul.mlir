@@ -38,8 +38,9 @@
 // PTX: st.shared.b32
 // PTX: bar.sync 0;
 // PTX: ld.shared.b32
-// PTX: mul.rn.f32
-// PTX: add.rn.f32
+// The multiply-add contracts to one fused instruction.
+// PTX: fma.rn.f32
+// PTX-NOT: mul.rn.f32
 // PTX: st.global.b32
 // PTX: ret;
 func.func @mm(%a: tensor<256x512xf32>, %b: tensor<512x384xf32>) -> tensor<256x384xf32> {

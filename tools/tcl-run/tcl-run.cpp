@@ -133,6 +133,22 @@ static cl::opt<std::string> outputFile(
     cl::cat(wholeCategory));
 
 namespace {
+/// The distinct workloads of `tasks` that --filter selects; says so on
+/// stderr when there are none.
+std::vector<Workload> selectWorkloads(llvm::ArrayRef<Task> tasks) {
+  std::vector<Workload> workloads;
+  for (const Workload &w : groupWorkloads(tasks))
+    if (filter.empty() || llvm::StringRef(w.task->key).contains(filter) ||
+        llvm::any_of(w.functions, [](const std::string &f) {
+          return llvm::StringRef(f).contains(filter);
+        }))
+      workloads.push_back(w);
+  if (workloads.empty())
+    llvm::errs() << "tcl-run: no tasks in '" << inputFile << "'"
+                 << (filter.empty() ? "" : " matching --filter") << "\n";
+  return workloads;
+}
+
 /// The --gpu-batch mode. Returns the exit code.
 int writeGPUBatchFile(mlir::ModuleOp module, const Target &gpu,
                       llvm::StringRef dir);
@@ -366,20 +382,9 @@ int main(int argc, char **argv) {
     return runWholeModule(*module, *target, platform, builder, runnerOptions);
 
   llvm::SmallVector<Task> tasks = findTasks(*module);
-  std::vector<Workload> workloads;
-  for (const Workload &w : groupWorkloads(tasks)) {
-    bool matches = filter.empty() || llvm::StringRef(w.task->key).contains(filter) ||
-                   llvm::any_of(w.functions, [](const std::string &f) {
-                     return llvm::StringRef(f).contains(filter);
-                   });
-    if (matches)
-      workloads.push_back(w);
-  }
-  if (workloads.empty()) {
-    llvm::errs() << "tcl-run: no tasks in '" << inputFile << "'"
-                 << (filter.empty() ? "" : " matching --filter") << "\n";
+  std::vector<Workload> workloads = selectWorkloads(tasks);
+  if (workloads.empty())
     return 1;
-  }
 
   llvm::errs() << "tcl-run: " << workloads.size() << " workloads ("
                << tasks.size() << " tasks) on " << platform.id() << ", "
@@ -599,18 +604,9 @@ int writeGPUBatchFile(mlir::ModuleOp module, const Target &gpu,
     batch.timing.timeoutSeconds = timeoutSeconds;
 
   llvm::SmallVector<Task> tasks = findTasks(module);
-  std::vector<Workload> workloads;
-  for (const Workload &w : groupWorkloads(tasks))
-    if (filter.empty() || llvm::StringRef(w.task->key).contains(filter) ||
-        llvm::any_of(w.functions, [](const std::string &f) {
-          return llvm::StringRef(f).contains(filter);
-        }))
-      workloads.push_back(w);
-  if (workloads.empty()) {
-    llvm::errs() << "tcl-run: no tasks in '" << inputFile << "'"
-                 << (filter.empty() ? "" : " matching --filter") << "\n";
+  std::vector<Workload> workloads = selectWorkloads(tasks);
+  if (workloads.empty())
     return 1;
-  }
   llvm::errs() << "tcl-run: " << workloads.size() << " workloads for "
                << gpu.str() << ", default + " << numSamples
                << " random schedules each, reference on "

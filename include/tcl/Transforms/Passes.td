@@ -214,7 +214,8 @@ def TCLLowerToNVVM : Pass<"tcl-lower-to-nvvm", "mlir::ModuleOp"> {
        (loops mapped to linear thread ids, such as copies into shared
        memory, must fit the block), checked against the target's limits
        (1024 threads per block, 1024/1024/64 along x/y/z);
-    3. lowers Linalg ops in the kernels to loops and outlines the kernels;
+    3. lowers Linalg ops in the kernels to loops (their floating-point
+       multiply-adds may contract into FMAs) and outlines the kernels;
        buffers in workgroup memory (`#gpu.address_space<workgroup>`) become
        static `.shared` arrays, 16-byte aligned, and a kernel using more
        than the target's 48 KiB per block is an error;
