@@ -145,7 +145,8 @@ llvm::Expected<std::string> tcl::defaultModelConfig(llvm::StringRef kind,
     c.tokenDim = kNumTokenFeatures;
     c.workloadDim = kNumTaskFeatures;
     // Keys that toJSON() leaves out at their default.
-    return overrideConfig(c.toJSON(), overrides, {"input_norm"});
+    return overrideConfig(c.toJSON(), overrides,
+                          {"input_norm", "platform_film"});
   }
   if (kind == "tlp") {
     TLPConfig c;

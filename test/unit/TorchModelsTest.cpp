@@ -331,6 +331,56 @@ TEST_F(TorchModelsTest, MambaParameterCountMatchesHandCount) {
   EXPECT_EQ(model.parameterCount(), 853);
 }
 
+TEST_F(TorchModelsTest, MambaPlatformFiLMPerBlock) {
+  MambaConfig config;
+  config.tokenDim = 5;
+  config.workloadDim = 3;
+  config.dModel = 8;
+  config.dState = 4;
+  config.layers = 2;
+  config.headHidden = 6;
+  config.platformSlots = 2;
+  torch::manual_seed(3);
+  MambaCostModel finalOnly(config);
+  config.platformFilm = 1;
+  torch::manual_seed(3);
+  MambaCostModel perBlock(config);
+  // One (slots -> 2 * d_model) map with bias per block on top of the final
+  // one.
+  EXPECT_EQ(perBlock.parameterCount() - finalOnly.parameterCount(),
+            2 * (2 * 8 * 2 + 2 * 8));
+  EXPECT_NE(config.toJSON().find(R"("platform_film":1)"), std::string::npos);
+
+  // Zero-initialised, the block FiLMs change nothing until trained...
+  torch::Tensor tokens = torch::randn({4, 6, 5});
+  torch::Tensor mask = torch::ones({4, 6});
+  mask.narrow(1, 4, 2).narrow(0, 0, 2).zero_();
+  torch::Tensor workload = torch::zeros({4, 3});
+  workload.select(1, 0).uniform_();
+  workload.select(1, 1).fill_(1); // platform slot 0 of 2
+  torch::NoGradGuard noGrad;
+  EXPECT_TRUE(torch::allclose(perBlock.forward(tokens, mask, workload),
+                              finalOnly.forward(tokens, mask, workload)));
+  // ...and then one platform's block FiLM changes only that platform's
+  // scores.
+  for (auto &named : perBlock.named_parameters())
+    if (named.key() == "film_block0.weight")
+      named.value().select(1, 1).fill_(0.5); // slot 1
+  EXPECT_TRUE(torch::allclose(perBlock.forward(tokens, mask, workload),
+                              finalOnly.forward(tokens, mask, workload)));
+  torch::Tensor other = workload.clone();
+  other.select(1, 1).zero_();
+  other.select(1, 2).fill_(1); // platform slot 1
+  EXPECT_FALSE(torch::allclose(perBlock.forward(tokens, mask, other),
+                               finalOnly.forward(tokens, mask, other)));
+
+  MambaConfig bad;
+  bad.tokenDim = 5;
+  bad.platformFilm = 1;
+  EXPECT_NE(bad.validate().find("platform_film needs platform_slots"),
+            std::string::npos);
+}
+
 TEST_F(TorchModelsTest, MambaInitialization) {
   MambaConfig config;
   config.tokenDim = 4;

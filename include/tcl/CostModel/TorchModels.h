@@ -106,7 +106,7 @@ public:
 
 /// Architecture of MambaCostModel. JSON keys: "model":"mamba", "token_dim",
 /// "workload_dim", "d_model", "d_state", "d_conv", "expand", "layers",
-/// "head_hidden", "platform_slots", "input_norm".
+/// "head_hidden", "platform_slots", "platform_film", "input_norm".
 struct MambaConfig {
   /// D, features per token.
   int64_t tokenDim = 0;
@@ -131,6 +131,12 @@ struct MambaConfig {
   /// platforms can rank differently. 0: none (the key is then left out of
   /// toJSON(), as in models saved before it existed).
   int64_t platformSlots = 0;
+  /// With platformSlots: 1 also scales and shifts the input of every Mamba
+  /// block by a FiLM of its own (zero-initialised, 2 * dModel * (slots + 1)
+  /// parameters per block), so that a new platform can change every layer's
+  /// features, not only the last; 0: the final FiLM only (the key is then
+  /// left out of toJSON(), as in models saved before it existed).
+  int64_t platformFilm = 0;
   /// 1: standardise every input feature (token and workload) before the
   /// input projection, x' = (x - mean) / max(std, 0.1), with the mean and
   /// std of the first data the model is trained on (fitInputs; real tokens
@@ -239,8 +245,10 @@ private:
 
   MambaConfig config;
   torch::nn::Linear inputProj{nullptr}, head1{nullptr}, head2{nullptr};
-  /// The platform FiLM (MambaConfig::platformSlots > 0).
+  /// The platform FiLM (MambaConfig::platformSlots > 0), and one per block
+  /// with MambaConfig::platformFilm.
   torch::nn::Linear film{nullptr};
+  std::vector<torch::nn::Linear> blockFilms;
   /// MambaConfig::inputNorm: x' = (x - inputShift) * inputScale, float
   /// [tokenDim + workloadDim], and inputFitted float [] (1 once fitted).
   torch::Tensor inputShift, inputScale, inputFitted;

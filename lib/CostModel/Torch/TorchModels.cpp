@@ -209,6 +209,8 @@ std::string MambaConfig::toJSON() const {
                                     {"head_hidden", headHidden}};
   if (platformSlots > 0)
     fields.push_back({"platform_slots", platformSlots});
+  if (platformFilm != 0)
+    fields.push_back({"platform_film", platformFilm});
   if (inputNorm != 0)
     fields.push_back({"input_norm", inputNorm});
   return writeConfig("mamba", fields);
@@ -224,6 +226,7 @@ std::string MambaConfig::fromJSON(const std::string &text) {
                      {"expand", &expand},
                      {"layers", &layers},
                      {"platform_slots", &platformSlots},
+                     {"platform_film", &platformFilm},
                      {"input_norm", &inputNorm},
                      {"head_hidden", &headHidden}});
 }
@@ -242,6 +245,10 @@ std::string MambaConfig::validate() const {
     return "mamba: platform_slots exceeds workload_dim";
   if (error.empty() && inputNorm != 0 && inputNorm != 1)
     return "mamba config: input_norm must be 0 or 1";
+  if (error.empty() && platformFilm != 0 && platformFilm != 1)
+    return "mamba config: platform_film must be 0 or 1";
+  if (error.empty() && platformFilm != 0 && platformSlots == 0)
+    return "mamba config: platform_film needs platform_slots";
   return error;
 }
 
@@ -1255,6 +1262,13 @@ MambaCostModel::MambaCostModel(const MambaConfig &config) : config(config) {
     torch::NoGradGuard noGrad;
     film->weight.zero_();
     film->bias.zero_();
+    for (int64_t i = 0; config.platformFilm && i < config.layers; ++i) {
+      blockFilms.push_back(register_module(
+          "film_block" + std::to_string(i),
+          torch::nn::Linear(config.platformSlots, 2 * config.dModel)));
+      blockFilms.back()->weight.zero_();
+      blockFilms.back()->bias.zero_();
+    }
   }
   if (config.inputNorm) {
     const int64_t width = config.tokenDim + config.workloadDim;
@@ -1379,17 +1393,23 @@ torch::Tensor MambaCostModel::forwardSlice(const torch::Tensor &tokens,
   } else {
     h = inputProj(x) * m;
   }
-  for (auto &block : blocks)
-    h = block->forward(h, maskUsed);
-  h = finalNorm->forward(h);
-  if (film) {
+  // FiLM: h * (1 + gamma(p)) + beta(p) for the platform one-hot p.
+  auto modulate = [&](torch::nn::Linear &layer, const torch::Tensor &in) {
     torch::Tensor gb =
-        film(workload.narrow(1, config.workloadDim - config.platformSlots,
-                             config.platformSlots))
+        layer(workload.narrow(1, config.workloadDim - config.platformSlots,
+                              config.platformSlots))
             .unsqueeze(1);
-    h = h * (1 + gb.narrow(2, 0, config.dModel)) +
-        gb.narrow(2, config.dModel, config.dModel);
+    return in * (1 + gb.narrow(2, 0, config.dModel)) +
+           gb.narrow(2, config.dModel, config.dModel);
+  };
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    if (i < blockFilms.size())
+      h = modulate(blockFilms[i], h) * m;
+    h = blocks[i]->forward(h, maskUsed);
   }
+  h = finalNorm->forward(h);
+  if (film)
+    h = modulate(film, h);
   if (output == Output::Embedding)
     return (h * m).sum(1) / maskUsed.sum(1, /*keepdim=*/true).clamp_min(1);
   torch::Tensor perPosition = head2(F::silu(head1(h))).squeeze(-1);
