@@ -66,7 +66,7 @@
 // NO-EPOCHS: tcl-train: --epochs=0 needs --init (a model to evaluate)
 // MISSING: tcl-train: {{.*}}missing.jsonl
 // MODEL: tcl-train: unknown --model 'transformer' (expected mamba, tlp, mlp or xgb)
-// CONFIG-KEY: tcl-train: --config: unknown model config key 'd_modl' (this model has d_conv, d_model, d_state, expand, head_hidden, input_norm, layers)
+// CONFIG-KEY: tcl-train: --config: unknown model config key 'd_modl' (this model has d_conv, d_model, d_state, expand, head_hidden, input_norm, layers, platform_film)
 // CONFIG-FIXED: tcl-train: --config: model config key 'token_dim' is fixed
 // SMALL: mamba model, {{[0-9]+}} parameters
 // SMALL-SIDECAR: "d_model": 16
