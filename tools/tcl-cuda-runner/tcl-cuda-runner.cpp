@@ -55,7 +55,7 @@ struct TaskSummary {
   std::string key;
   int64_t flops = 0;
   double defaultSeconds = 0, bestSeconds = 0;
-  unsigned ok = 0, measured = 0, skipped = 0, total = 0;
+  unsigned ok = 0, measured = 0, skipped = 0;
 };
 } // namespace
 
@@ -171,7 +171,6 @@ int main(int argc, char **argv) {
     TaskSummary summary;
     summary.key = task.workload.key;
     summary.flops = task.workload.flops;
-    summary.total = task.candidates.size();
     std::vector<size_t> indices;
     for (auto [i, c] : llvm::enumerate(task.candidates)) {
       std::vector<std::pair<std::string, int64_t>> knobs = c.knobs;
