@@ -19,6 +19,8 @@ llvm_config.use_default_substitutions()
 llvm_config.add_tool_substitutions(
     ["tcl-opt", "tcl-run", "tcl-tune", "tcl-dataset", "tcl-train", "tcl-sample", "tcl-distill", "tcl-cuda-runner"], [config.tcl_tools_dir, config.llvm_tools_dir])
 llvm_config.add_tool_substitutions(["mlir-opt"], [config.llvm_tools_dir])
+# The directory of TCL's tools, e.g. to copy one elsewhere.
+config.substitutions.append(("%{tcl_tools_dir}", config.tcl_tools_dir))
 
 # %python runs /usr/bin/python3 (Debian's, with python3-onnx/-torch) on the
 # repository's python/ package; `onnx` and `torch` are features for REQUIRES.

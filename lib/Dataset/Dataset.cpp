@@ -3,7 +3,7 @@
 #include "tcl/Dataset/Dataset.h"
 
 #include "tcl/Database/Database.h"
-#include "tcl/Measure/TaskMeasurer.h"
+#include "tcl/Measure/TargetMeasurer.h"
 #include "tcl/Task/Task.h"
 
 #include "llvm/ADT/DenseSet.h"
@@ -59,7 +59,8 @@ std::vector<Schedule> nextPrograms(const SearchSpace &space, uint64_t seed,
 llvm::Error tcl::writeManifest(llvm::StringRef path,
                                llvm::ArrayRef<DatasetTask> tasks,
                                llvm::ArrayRef<std::string> networkNames,
-                               const DatasetOptions &options) {
+                               const DatasetOptions &options,
+                               llvm::StringRef platformId) {
   llvm::json::Array taskArray;
   unsigned records = 0, ok = 0;
   for (const DatasetTask &t : tasks) {
@@ -75,8 +76,14 @@ llvm::Error tcl::writeManifest(llvm::StringRef path,
     records += t.records;
     ok += t.ok;
   }
+  Platform platform = Platform::host(options.target);
+  if (options.target.isGPU())
+    platform.gpuModel = platformId.split('@').second.str();
+  llvm::json::Value platformJSON = platform.toJSON();
+  if (llvm::json::Object *o = platformJSON.getAsObject())
+    (*o)["id"] = platformId;
   llvm::json::Object root{
-      {"platform", Platform::host(options.target).toJSON()},
+      {"platform", std::move(platformJSON)},
       {"target", options.target.str()},
       {"tcl_version", getTCLVersion()},
       {"created", currentTimestamp()},
@@ -168,11 +175,17 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
             ? "the networks have no tasks"
             : "no task matches the filter");
 
+  // A GPU platform is named by the runner that measures on it; asked
+  // before the database is created, so a machine without a GPU writes
+  // nothing.
+  llvm::Expected<std::string> platform =
+      measurePlatformId(options.target, options.gpu);
+  if (!platform)
+    return platform.takeError();
+  std::string platformId = *platform;
   llvm::Expected<Database> db = Database::open(options.databasePath, true);
   if (!db)
     return db.takeError();
-  Platform platform = Platform::host(options.target);
-  std::string platformId = platform.id();
 
   llvm::SmallString<128> dir(options.workDir);
   if (dir.empty())
@@ -180,7 +193,8 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
             llvm::sys::fs::createUniqueDirectory("tcl-dataset", dir))
       return llvm::createStringError("cannot create a work directory: " +
                                      ec.message());
-  Builder builder(options.target, std::string(dir), options.jobs);
+  Builder builder(builderTarget(options.target), std::string(dir),
+                  options.jobs);
   llvm::raw_ostream *log = options.log;
   bool tty = log && log == &llvm::errs() && llvm::errs().is_displayed();
   auto interrupted = [&] {
@@ -189,7 +203,8 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
   auto saveManifest = [&]() -> llvm::Error {
     if (options.manifestPath.empty())
       return llvm::Error::success();
-    return writeManifest(options.manifestPath, result, networkNames, options);
+    return writeManifest(options.manifestPath, result, networkNames, options,
+                         platformId);
   };
 
   // Work still to do, for the ETA.
@@ -231,10 +246,11 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
   // The measurer of workload `index` with its reference output, its
   // workload in the database; null (and DatasetTask::skipped set) when the
   // task cannot be prepared.
-  auto prepare = [&](unsigned index) -> std::unique_ptr<TaskMeasurer> {
+  auto prepare = [&](unsigned index) -> std::unique_ptr<ScheduleMeasurer> {
     DatasetTask &task = result[index];
-    llvm::Expected<std::unique_ptr<TaskMeasurer>> measurer =
-        TaskMeasurer::create(*firstInstance[index], builder, options.runner);
+    llvm::Expected<std::unique_ptr<ScheduleMeasurer>> measurer =
+        createScheduleMeasurer(*firstInstance[index], options.target, builder,
+                               options.runner, options.gpu, options.seed);
     if (measurer) {
       if (llvm::Error err = (*measurer)->prepareReference())
         task.skipped = llvm::toString(std::move(err));
@@ -250,7 +266,7 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
     return std::move(*measurer);
   };
   auto addWorkload = [&](const DatasetTask &task,
-                         const TaskMeasurer &m) -> llvm::Error {
+                         const ScheduleMeasurer &m) -> llvm::Error {
     if (db->findWorkload(task.key))
       return llvm::Error::success();
     return db->addWorkload(
@@ -260,7 +276,7 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
   // and calling onRecord(i, record) for programs[i]; `target` is the
   // task's record count to show in the progress line.
   auto measurePrograms =
-      [&](TaskMeasurer &m, DatasetTask &task, size_t position,
+      [&](ScheduleMeasurer &m, DatasetTask &task, size_t position,
           llvm::ArrayRef<Schedule> programs, unsigned target,
           llvm::function_ref<void(size_t, const MeasureRecord &)> onRecord)
       -> llvm::Error {
@@ -269,10 +285,9 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
       llvm::ArrayRef<Schedule> batch = programs.slice(
           begin, std::min<size_t>(options.batchSize, programs.size() - begin));
       llvm::Error appendError = llvm::Error::success();
-      auto onTrial = [&](const Trial &trial, unsigned indexInBatch, unsigned) {
+      auto onTrial = [&](size_t indexInBatch, const MeasureRecord &rec) {
         if (interrupted() || appendError)
           return;
-        MeasureRecord rec = m.makeRecord(trial, platformId, options.seed);
         if (llvm::Error err = db->append(rec)) {
           appendError = std::move(err);
           return;
@@ -297,9 +312,16 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
             task.records, target, task.ok, measuredNow, toMeasure, elapsed,
             eta, tty ? "\x1b[K" : "\n");
       };
-      m.measure(batch, onTrial);
-      if (appendError)
+      llvm::Error measured =
+          m.measureRecords(batch, platformId, options.seed, onTrial);
+      if (appendError) {
+        llvm::consumeError(std::move(measured));
         return appendError;
+      }
+      if (measured)
+        return llvm::createStringError("measuring '" + task.key +
+                                       "' failed: " +
+                                       llvm::toString(std::move(measured)));
     }
     if (log && tty)
       *log << "\n";
@@ -321,7 +343,7 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
       size_t position;
       int64_t first;
       std::vector<Schedule> candidates;
-      std::unique_ptr<TaskMeasurer> measurer;
+      std::unique_ptr<ScheduleMeasurer> measurer;
     };
     std::vector<PoolTask> pools;
     int64_t poolSize = 0, observed = 0;
@@ -329,7 +351,7 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
       if (interrupted())
         break;
       DatasetTask &task = result[index];
-      std::unique_ptr<TaskMeasurer> m = prepare(index);
+      std::unique_ptr<ScheduleMeasurer> m = prepare(index);
       if (!m)
         continue;
       if (llvm::Error err = addWorkload(task, *m))
@@ -425,7 +447,7 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
         break;
       if (task.records >= options.programsPerTask)
         continue;
-      std::unique_ptr<TaskMeasurer> m = prepare(index);
+      std::unique_ptr<ScheduleMeasurer> m = prepare(index);
       if (!m) {
         toMeasure -= options.programsPerTask - task.records;
         if (llvm::Error err = saveManifest())

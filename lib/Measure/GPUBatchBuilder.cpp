@@ -105,6 +105,9 @@ GPUTaskBuilder::create(const Task &task, const Target &gpu,
 
 llvm::Expected<GPUReference> GPUTaskBuilder::computeReference(Reference how) {
   std::string key = space.getWorkloadKey().str();
+  if (how == Reference::Auto)
+    how = flops <= kNaiveReferenceFlops ? Reference::Naive
+                                        : Reference::CPUDefault;
   BuildResult build = cpuBuilder.build(
       how == Reference::Naive
           ? kernelText

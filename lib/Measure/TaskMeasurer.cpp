@@ -94,6 +94,15 @@ std::vector<Trial> TaskMeasurer::measure(llvm::ArrayRef<Schedule> schedules,
   return trials;
 }
 
+llvm::Error TaskMeasurer::measureRecords(llvm::ArrayRef<Schedule> schedules,
+                                         llvm::StringRef platformId,
+                                         uint64_t seed, RecordFn onRecord) {
+  measure(schedules, [&](const Trial &trial, unsigned index, unsigned) {
+    onRecord(index, makeRecord(trial, platformId, seed));
+  });
+  return llvm::Error::success();
+}
+
 MeasureRecord TaskMeasurer::makeRecord(const Trial &trial,
                                        llvm::StringRef platformId,
                                        uint64_t seed) const {

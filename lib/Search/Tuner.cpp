@@ -4,7 +4,7 @@
 
 #include "tcl/CostModel/CostModel.h"
 #include "tcl/Database/Database.h"
-#include "tcl/Measure/TaskMeasurer.h"
+#include "tcl/Measure/TargetMeasurer.h"
 #include "tcl/Task/Task.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -19,7 +19,7 @@ namespace {
 /// Tuning state of one workload.
 struct TaskState {
   TunedWorkload result;
-  std::unique_ptr<TaskMeasurer> measurer;
+  std::unique_ptr<ScheduleMeasurer> measurer;
   TaskContext context;
   std::unique_ptr<EvolutionarySearch> search;
   /// Every measured schedule with its median latency (0: failed).
@@ -67,8 +67,14 @@ tcl::tuneModule(mlir::ModuleOp module, const TuneOptions &options) {
     return llvm::createStringError("trials must be at least 1");
   if (options.databasePath.empty())
     return llvm::createStringError("no database file given");
-  llvm::Expected<std::unique_ptr<CostModel>> model = createCostModel(
-      options.costModel, options.seed, Platform::host(options.target).id());
+  // A GPU platform is named by the runner that measures on it.
+  llvm::Expected<std::string> platform =
+      measurePlatformId(options.target, options.gpu);
+  if (!platform)
+    return platform.takeError();
+  std::string platformId = *platform;
+  llvm::Expected<std::unique_ptr<CostModel>> model =
+      createCostModel(options.costModel, options.seed, platformId);
   if (!model)
     return model.takeError();
   llvm::SmallVector<Task> tasks = findTasks(module);
@@ -81,8 +87,6 @@ tcl::tuneModule(mlir::ModuleOp module, const TuneOptions &options) {
   llvm::Expected<Database> db = Database::open(options.databasePath);
   if (!db)
     return db.takeError();
-  Platform platform = Platform::host(options.target);
-  std::string platformId = platform.id();
 
   llvm::SmallString<128> dir(options.workDir);
   if (dir.empty())
@@ -90,7 +94,8 @@ tcl::tuneModule(mlir::ModuleOp module, const TuneOptions &options) {
             llvm::sys::fs::createUniqueDirectory("tcl-tune", dir))
       return llvm::createStringError("cannot create a work directory: " +
                                      ec.message());
-  Builder builder(options.target, std::string(dir), options.jobs);
+  Builder builder(builderTarget(options.target), std::string(dir),
+                  options.jobs);
   llvm::raw_ostream *log = options.log;
   bool tty = log && log == &llvm::errs() && llvm::errs().is_displayed();
   auto interrupted = [&] {
@@ -103,12 +108,14 @@ tcl::tuneModule(mlir::ModuleOp module, const TuneOptions &options) {
   for (auto [w, state] : llvm::zip(workloads, states)) {
     TunedWorkload &r = state.result;
     r.key = w.task->key;
+    r.platform = platformId;
     r.kind = w.task->kind;
     r.functions.assign(w.functions.begin(), w.functions.end());
     r.weight = w.weight;
     r.flops = w.task->flops;
-    llvm::Expected<std::unique_ptr<TaskMeasurer>> measurer =
-        TaskMeasurer::create(*w.task, builder, options.runner);
+    llvm::Expected<std::unique_ptr<ScheduleMeasurer>> measurer =
+        createScheduleMeasurer(*w.task, options.target, builder,
+                               options.runner, options.gpu, options.seed);
     if (!measurer) {
       r.skipped = llvm::toString(measurer.takeError());
       continue;
@@ -197,20 +204,19 @@ tcl::tuneModule(mlir::ModuleOp module, const TuneOptions &options) {
 
     std::vector<Schedule> newSchedules;
     std::vector<double> newLatencies;
-    auto onTrial = [&](const Trial &t, unsigned, unsigned) {
+    auto onRecord = [&](size_t index, const MeasureRecord &rec) {
+      const Schedule &schedule = batch[index];
       // A measurement cut short by Ctrl-C is not a result.
       if (interrupted())
         return;
-      MeasureRecord rec =
-          state.measurer->makeRecord(t, platformId, options.seed);
       if (llvm::Error err = db->append(rec)) {
         if (log)
           *log << "\ntcl: error: " << llvm::toString(std::move(err)) << "\n";
         return;
       }
       double latency = rec.ok() ? rec.medianSeconds : 0;
-      state.add(t.schedule, latency, t.schedule == def);
-      newSchedules.push_back(t.schedule);
+      state.add(schedule, latency, schedule == def);
+      newSchedules.push_back(schedule);
       newLatencies.push_back(latency);
       ++trialsDone;
       if (!log)
@@ -229,7 +235,17 @@ tcl::tuneModule(mlir::ModuleOp module, const TuneOptions &options) {
                            options.trials, gflops, elapsed, eta,
                            tty ? "\x1b[K" : "\n");
     };
-    state.measurer->measure(batch, onTrial);
+    llvm::Error measured = state.measurer->measureRecords(
+        batch, platformId, options.seed, onRecord);
+    if (measured) {
+      if (log && tty)
+        *log << "\n";
+      return llvm::createStringError(
+          "measuring '" + state.result.key + "' failed (" +
+          std::to_string(trialsDone - startTrials) +
+          " new records are in " + options.databasePath +
+          "): " + llvm::toString(std::move(measured)));
+    }
     state.refreshThroughputs();
     if (!newSchedules.empty())
       (*model)->update(state.context, newSchedules,

@@ -1,13 +1,10 @@
-// The CPU tools refuse a GPU target with a clear message instead of
+// The CPU-only tools refuse a GPU target (tcl-tune and tcl-dataset
+// take one: see test/Tools/gpu-tune-dataset.mlir) with a clear message instead of
 // compiling x86 code for an NVPTX CPU name.
-// RUN: not tcl-tune %s --target=cuda:sm_90 --trials=2 --database=%t.jsonl 2>&1 | FileCheck %s --check-prefix=TUNE
-// RUN: not tcl-dataset %s --target=cuda:sm_90 --programs=2 --database=%t.ds.jsonl 2>&1 | FileCheck %s --check-prefix=DATASET
 // RUN: not tcl-run %s --target=cuda:sm_90 2>&1 | FileCheck %s --check-prefix=RUNNER
 // RUN: not tcl-run %s --gpu-batch=%t.batch.json 2>&1 | FileCheck %s --check-prefix=CPU-BATCH
 // RUN: not tcl-opt %s --tcl-lower-to-cpu=target=cuda:sm_90 2>&1 | FileCheck %s --check-prefix=LOWER
 
-// TUNE: tcl-tune: target 'cuda:sm_90' is a GPU target: tcl-tune builds and measures on the CPU only; GPU candidates are built with tcl-run --target=cuda:sm_90 --gpu-batch=FILE and measured with tcl-cuda-runner on the GPU machine
-// DATASET: tcl-dataset: target 'cuda:sm_90' is a GPU target: tcl-dataset builds
 // RUNNER: tcl-run: a cuda: target needs --gpu-batch=FILE (tcl-run builds GPU candidates here; tcl-cuda-runner measures them on the GPU machine)
 // CPU-BATCH: tcl-run: --gpu-batch needs a cuda: target
 // LOWER: error: --tcl-lower-to-cpu got the GPU target 'cuda:sm_90'; use --tcl-lower-to-nvvm

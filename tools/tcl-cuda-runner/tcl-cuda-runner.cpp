@@ -27,9 +27,16 @@ namespace cl = llvm::cl;
 static constexpr int kNoGPUExitCode = 77;
 
 static cl::OptionCategory category("tcl-cuda-runner options");
-static cl::opt<std::string> batchFile(cl::Positional, cl::Required,
+static cl::opt<std::string> batchFile(cl::Positional, cl::Optional,
                                       cl::desc("<batch .json>"),
                                       cl::cat(category));
+static cl::opt<std::string> printPlatform(
+    "print-platform", cl::init(""),
+    cl::desc("Print the platform id that records measured on --device get "
+             "for this cuda: target (e.g. cuda:sm_90@NVIDIA H200) and exit, "
+             "with 77 when there is no GPU; tcl-tune --target=cuda:... asks "
+             "this first"),
+    cl::value_desc("target"), cl::cat(category));
 static cl::opt<std::string> databaseFile(
     "database", cl::init(""),
     cl::desc("Append the measure records here (JSON Lines, created if "
@@ -59,6 +66,49 @@ struct TaskSummary {
 };
 } // namespace
 
+/// The CUDA runner on --device, or null after saying why there is none.
+static std::unique_ptr<CUDARunner> openDevice() {
+  NoGPUReason reason = NoGPUReason::NoDevice;
+  llvm::Expected<std::unique_ptr<CUDARunner>> runner =
+      CUDARunner::create(device, &reason);
+  if (runner)
+    return std::move(*runner);
+  llvm::errs() << "tcl-cuda-runner: no GPU to measure on ("
+               << (reason == NoGPUReason::NoDriver ? "no CUDA driver"
+                                                   : "no CUDA device")
+               << "): " << llvm::toString(runner.takeError())
+               << "; nothing measured\n";
+  return nullptr;
+}
+
+/// The platform id of records measured on `runner`'s device for `target`.
+static std::string platformOf(const Target &target, CUDARunner &runner) {
+  Platform platform = Platform::host(target);
+  if (platform.gpuModel == "unknown GPU")
+    platform.gpuModel = runner.getDeviceName().str();
+  return platform.id();
+}
+
+/// --print-platform.
+static int printPlatformId(llvm::StringRef spelling) {
+  llvm::Expected<Target> target = Target::parse(spelling);
+  if (!target) {
+    llvm::errs() << "tcl-cuda-runner: --print-platform: "
+                 << llvm::toString(target.takeError()) << "\n";
+    return 1;
+  }
+  if (!target->isGPU()) {
+    llvm::errs() << "tcl-cuda-runner: --print-platform: '" << spelling
+                 << "' is not a cuda: target\n";
+    return 1;
+  }
+  std::unique_ptr<CUDARunner> runner = openDevice();
+  if (!runner)
+    return kNoGPUExitCode;
+  llvm::outs() << platformOf(*target, *runner) << "\n";
+  return 0;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
@@ -80,6 +130,12 @@ int main(int argc, char **argv) {
       "  tcl-run mm.mlir --target=cuda:sm_90 --samples=64 --gpu-batch=b.json\n"
       "  tcl-cuda-runner b.json --database=gpu.jsonl\n");
 
+  if (!printPlatform.empty())
+    return printPlatformId(printPlatform);
+  if (batchFile.empty()) {
+    llvm::errs() << "tcl-cuda-runner: no batch file given (see --help)\n";
+    return 1;
+  }
   llvm::Expected<GPUBatch> batch = readGPUBatch(batchFile);
   if (!batch) {
     llvm::errs() << "tcl-cuda-runner: " << llvm::toString(batch.takeError())
@@ -120,17 +176,9 @@ int main(int argc, char **argv) {
                     "--dry-run)\n";
     return 1;
   }
-  NoGPUReason reason = NoGPUReason::NoDevice;
-  llvm::Expected<std::unique_ptr<CUDARunner>> runner =
-      CUDARunner::create(device, &reason);
-  if (!runner) {
-    llvm::errs() << "tcl-cuda-runner: no GPU to measure on ("
-                 << (reason == NoGPUReason::NoDriver ? "no CUDA driver"
-                                                     : "no CUDA device")
-                 << "): " << llvm::toString(runner.takeError())
-                 << "; nothing measured\n";
+  std::unique_ptr<CUDARunner> runner = openDevice();
+  if (!runner)
     return kNoGPUExitCode;
-  }
   llvm::Expected<Database> db = Database::open(databaseFile, /*create=*/true);
   if (!db) {
     llvm::errs() << "tcl-cuda-runner: " << llvm::toString(db.takeError())
@@ -138,12 +186,9 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  Platform platform = Platform::host(*target);
-  if (platform.gpuModel == "unknown GPU")
-    platform.gpuModel = (*runner)->getDeviceName().str();
-  std::string platformId = platform.id();
+  std::string platformId = platformOf(*target, *runner);
   llvm::errs() << "tcl-cuda-runner: measuring on " << platformId
-               << " (device " << device << ": " << (*runner)->getDeviceName()
+               << " (device " << device << ": " << runner->getDeviceName()
                << "), records to '" << databaseFile << "'\n";
 
   auto start = std::chrono::steady_clock::now();
@@ -186,7 +231,7 @@ int main(int argc, char **argv) {
     if (summary.skipped)
       llvm::errs() << " (" << summary.skipped << " already recorded)";
     llvm::errs() << "\n";
-    (*runner)->measure(
+    runner->measure(
         *batch, task, indices, [&](size_t i, const MeasureResult &result) {
           ++done;
           ++summary.measured;

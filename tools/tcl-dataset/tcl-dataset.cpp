@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../GPUMeasureFlags.h"
+
 #include "tcl/Dataset/Dataset.h"
 #ifdef TCL_HAVE_ACTIVE_SAMPLER
 #include "tcl/CostModel/LearnedCostModel.h"
@@ -34,7 +36,9 @@ static cl::list<std::string> inputFiles(cl::Positional, cl::OneOrMore,
 static cl::opt<std::string>
     targetSpelling("target", cl::init("cpu"),
                    cl::desc("Target: cpu[:avx512|avx2|sse4.2][,threads=N] "
-                            "(default: host CPU, all cores)"),
+                            "(default: host CPU, all cores), or cuda:sm_80 "
+                            "/ cuda:sm_90 (this machine's NVIDIA GPU, "
+                            "measured by tcl-cuda-runner)"),
                    cl::cat(category));
 static cl::opt<unsigned>
     programs("programs", cl::init(128),
@@ -202,7 +206,8 @@ extern "C" void onDatasetInterrupt(int) { interrupted.store(true); }
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions({&category, &samplerCategory});
+  cl::HideUnrelatedOptions(
+      {&category, &samplerCategory, &tcl_tools::gpuCategory});
   cl::ParseCommandLineOptions(
       argc, argv,
       "tcl-dataset: measure random programs of every task of some networks\n\n"
@@ -223,7 +228,11 @@ int main(int argc, char **argv) {
       "programs already in the database count towards the budget.\n\n"
       "Example: tcl-dataset examples/networks/*.mlir --programs=128 "
       "--target=cpu,threads=2 --database=data/cpu.jsonl\n"
-      "         tcl-dataset ... --sampler=rdu --budget=0.1  (measure 10%)\n");
+      "         tcl-dataset ... --sampler=rdu --budget=0.1  (measure 10%)\n\n"
+      "With --target=cuda:sm_XX the programs are lowered to PTX here and\n"
+      "each batch is measured by a tcl-cuda-runner child process on this\n"
+      "machine's GPU (references run on the CPU); without a GPU nothing is\n"
+      "written.\n");
 
   registerTCLPasses();
   auto fail = [](const llvm::Twine &msg) {
@@ -233,8 +242,6 @@ int main(int argc, char **argv) {
   llvm::Expected<Target> target = Target::parse(targetSpelling);
   if (!target)
     return fail(llvm::toString(target.takeError()));
-  if (llvm::Error err = requireCPUTarget(*target, "tcl-dataset"))
-    return fail(llvm::toString(std::move(err)));
   if (programs == 0)
     return fail("--programs must be positive");
   std::unique_ptr<PoolSelector> selector;
@@ -327,6 +334,13 @@ int main(int argc, char **argv) {
   options.runner.minRepeatSeconds = minRepeatSeconds;
   options.runner.maxRepeats = std::max(1u, maxRepeats.getValue());
   options.runner.timeoutSeconds = timeoutSeconds;
+  if (target->isGPU()) {
+    llvm::Expected<GPUMeasureOptions> gpu =
+        tcl_tools::gpuMeasureOptions(minRepeatSeconds, timeoutSeconds);
+    if (!gpu)
+      return fail(llvm::toString(gpu.takeError()));
+    options.gpu = std::move(*gpu);
+  }
   options.log = &llvm::errs();
   options.interrupted = &interrupted;
   std::signal(SIGINT, onDatasetInterrupt);

@@ -628,10 +628,9 @@ int writeGPUBatchFile(mlir::ModuleOp module, const Target &gpu,
       continue;
     }
     GPUTaskBuilder::Reference how =
-        gpuReference == "naive" ||
-                (gpuReference == "auto" && w.task->flops <= 1000000000)
-            ? GPUTaskBuilder::Reference::Naive
-            : GPUTaskBuilder::Reference::CPUDefault;
+        gpuReference == "naive"         ? GPUTaskBuilder::Reference::Naive
+        : gpuReference == "cpu-default" ? GPUTaskBuilder::Reference::CPUDefault
+                                        : GPUTaskBuilder::Reference::Auto;
     llvm::Expected<GPUReference> reference =
         (*builder)->computeReference(how);
     if (!reference) {

@@ -7,6 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../GPUMeasureFlags.h"
+
 #include "tcl/Search/Tuner.h"
 #include "tcl/Transforms/Passes.h"
 
@@ -45,7 +47,9 @@ static cl::opt<std::string> transformLibraryFile(
 static cl::opt<std::string>
     targetSpelling("target", cl::init("cpu"),
                    cl::desc("Target: cpu[:avx512|avx2|sse4.2][,threads=N] "
-                            "(default: host CPU, all cores)"),
+                            "(default: host CPU, all cores), or cuda:sm_80 "
+                            "/ cuda:sm_90 (this machine's NVIDIA GPU, "
+                            "measured by tcl-cuda-runner)"),
                    cl::cat(category));
 static cl::opt<unsigned>
     trials("trials", cl::init(200),
@@ -58,7 +62,9 @@ static cl::opt<std::string>
                        "xgb:<saved model>, or a LibTorch model mamba, tlp, "
                        "mlp (untrained) or mamba:<model.pt>, tlp:<...>, "
                        "mlp:<...> (pretrained by tcl-train, fine-tuned "
-                       "online; docs/cost-models.md)"),
+                       "online; docs/cost-models.md). Default xgb on a CPU, "
+                       "mamba on a GPU (xgb's statement features describe "
+                       "CPU loop nests; it scores GPU schedules at random)"),
               cl::cat(category));
 static cl::opt<std::string>
     database("database", cl::init("tcl-tune.jsonl"),
@@ -87,11 +93,13 @@ static cl::opt<unsigned> jobs("jobs", cl::init(0),
                               cl::cat(category));
 static cl::opt<double>
     minRepeatSeconds("min-repeat-seconds", cl::init(0.05),
-                     cl::desc("Time each candidate for at least this long"),
+                     cl::desc("Time each candidate for at least this long "
+                              "(default 0.05 s; GPU: 0.1 s)"),
                      cl::cat(category));
 static cl::opt<double>
     timeoutSeconds("timeout", cl::init(10),
-                   cl::desc("Kill a candidate's run after this many seconds"),
+                   cl::desc("Kill a candidate's run after this many seconds "
+                            "(default 10; GPU: 20)"),
                    cl::cat(category));
 
 static std::atomic<bool> interrupted{false};
@@ -100,16 +108,20 @@ extern "C" void onInterrupt(int) { interrupted.store(true); }
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions(category);
+  cl::HideUnrelatedOptions({&category, &tcl_tools::gpuCategory});
   cl::ParseCommandLineOptions(
       argc, argv,
-      "tcl-tune: tune the tasks of an MLIR module on the CPU\n\n"
+      "tcl-tune: tune the tasks of an MLIR module on the CPU or a GPU\n\n"
       "Extracts the tasks, searches each task's schedule space with a cost\n"
       "model and measurements (split across tasks by the task scheduler),\n"
       "records every measurement in the database, and writes the module\n"
       "with the best schedules applied (-o) and/or a transform library of\n"
       "them for stock mlir-opt (--emit-transform-library). Ctrl-C stops\n"
       "after the current measurement and keeps what was measured.\n\n"
+      "With --target=cuda:sm_XX the candidates are lowered to PTX here and\n"
+      "each round is measured by a tcl-cuda-runner child process on this\n"
+      "machine's GPU (references run on the CPU); without a GPU, tcl-tune\n"
+      "stops before tuning and says why.\n\n"
       "Example: tcl-tune model.mlir --trials=500 --database=db.jsonl "
       "-o tuned.mlir\n");
 
@@ -121,8 +133,6 @@ int main(int argc, char **argv) {
   llvm::Expected<Target> target = Target::parse(targetSpelling);
   if (!target)
     return fail(llvm::toString(target.takeError()));
-  if (llvm::Error err = requireCPUTarget(*target, "tcl-tune"))
-    return fail(llvm::toString(std::move(err)));
   if (strategy != "gradient" && strategy != "round-robin")
     return fail("unknown --task-scheduler '" + strategy +
                 "' (expected gradient or round-robin)");
@@ -146,7 +156,9 @@ int main(int argc, char **argv) {
   options.target = *target;
   options.trials = trials;
   options.measuresPerRound = std::max(1u, perRound.getValue());
-  options.costModel = costModel;
+  options.costModel = target->isGPU() && !costModel.getNumOccurrences()
+                          ? std::string("mamba")
+                          : costModel.getValue();
   options.databasePath = database;
   options.workDir = workDir;
   options.seed = seed;
@@ -160,6 +172,13 @@ int main(int argc, char **argv) {
   options.runner.minRepeats = 1;
   options.runner.minRepeatSeconds = minRepeatSeconds;
   options.runner.timeoutSeconds = timeoutSeconds;
+  if (target->isGPU()) {
+    llvm::Expected<GPUMeasureOptions> gpu =
+        tcl_tools::gpuMeasureOptions(minRepeatSeconds, timeoutSeconds);
+    if (!gpu)
+      return fail(llvm::toString(gpu.takeError()));
+    options.gpu = std::move(*gpu);
+  }
   options.log = &llvm::errs();
   options.interrupted = &interrupted;
   std::signal(SIGINT, onInterrupt);
@@ -206,6 +225,9 @@ int main(int argc, char **argv) {
     return 0;
   mlir::PassManager pm(&context);
   std::string lookup = "database=" + database + " target=" + target->str();
+  // A GPU's platform id is the runner's (it names the GPU model).
+  if (target->isGPU() && !tuned->empty())
+    lookup += " platform='" + tuned->front().platform + "'";
   std::string pipeline = "tcl-extract-tasks";
   if (!transformLibraryFile.empty())
     pipeline += ",tcl-export-transform-library{" + lookup +

@@ -14,6 +14,7 @@
 #ifndef TCL_DATASET_DATASET_H
 #define TCL_DATASET_DATASET_H
 
+#include "tcl/Measure/GPUTaskMeasurer.h"
 #include "tcl/Measure/Runner.h"
 #include "tcl/Space/SearchSpace.h"
 #include "tcl/Target/Target.h"
@@ -75,6 +76,9 @@ struct DatasetOptions {
   /// Parallel builds (0: all cores).
   unsigned jobs = 0;
   RunnerOptions runner;
+  /// GPU targets: how the programs reach this machine's GPU (see
+  /// GPUTaskMeasurer.h; its work directory defaults to workDir).
+  GPUMeasureOptions gpu;
   /// Only workloads whose key contains this string (empty: all).
   std::string filter;
   /// Only these workload keys (empty: all), e.g. a manifest's tasks.
@@ -131,14 +135,16 @@ llvm::Expected<std::vector<DatasetTask>>
 collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
                const DatasetOptions &options);
 
-/// The manifest: platform fingerprint (tcl::Platform::toJSON), target, TCL
-/// version, seed, programs per task, networks, and per workload its key,
-/// kind, FLOPs, networks with weights and record counts. Written to a
-/// temporary file and renamed, so `path` is always complete.
+/// The manifest: platform fingerprint (tcl::Platform::toJSON, with "id"
+/// `platformId`, the records' platform; a GPU's model is taken from it),
+/// target, TCL version, seed, programs per task, networks, and per workload
+/// its key, kind, FLOPs, networks with weights and record counts. Written
+/// to a temporary file and renamed, so `path` is always complete.
 llvm::Error writeManifest(llvm::StringRef path,
                           llvm::ArrayRef<DatasetTask> tasks,
                           llvm::ArrayRef<std::string> networkNames,
-                          const DatasetOptions &options);
+                          const DatasetOptions &options,
+                          llvm::StringRef platformId);
 
 /// Network name -> workload key -> how often the workload runs per
 /// execution of the network (its task weight), as a manifest lists them.

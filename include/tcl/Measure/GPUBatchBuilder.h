@@ -45,6 +45,9 @@ public:
 
   const SearchSpace &getSpace() const { return space; }
 
+  /// The unscheduled kernel module, as MLIR text.
+  llvm::StringRef getKernelText() const { return kernelText; }
+
   /// The task as a database workload record (key, kind, FLOPs, kernel).
   WorkloadRecord getWorkloadRecord() const;
 
@@ -56,7 +59,13 @@ public:
     /// The task's default CPU schedule (tiled, vectorized, multi-threaded),
     /// itself checked against naive loops by TCL's CPU tests.
     CPUDefault,
+    /// Naive for tasks of at most kNaiveReferenceFlops FLOPs, CPUDefault
+    /// above.
+    Auto,
   };
+  /// Up to this many FLOPs, Reference::Auto runs naive loops (about 10 s on
+  /// one core of the development machine).
+  static constexpr int64_t kNaiveReferenceFlops = 1000000000;
 
   /// Runs the kernel on the CPU as `how` says and samples its output
   /// (sampleReference); fails when it does not build or run.

@@ -14,6 +14,7 @@
 #include "tcl/Measure/Builder.h"
 #include "tcl/Measure/Measure.h"
 #include "tcl/Measure/Runner.h"
+#include "tcl/Measure/ScheduleMeasurer.h"
 #include "tcl/Space/SearchSpace.h"
 
 #include "llvm/ADT/FunctionExtras.h"
@@ -34,8 +35,8 @@ struct Trial {
   MeasureResult measure;
 };
 
-/// Measures schedules of one task.
-class TaskMeasurer {
+/// Measures schedules of one task on the CPU, in this process.
+class TaskMeasurer : public ScheduleMeasurer {
 public:
   /// Prepares the task's kernel (see buildTaskKernel) and search space.
   /// `builder` and `runnerOptions.threads` should use the same target.
@@ -46,7 +47,7 @@ public:
   /// Builds and runs the reference (the kernel lowered without a schedule)
   /// once; later measurements are checked against its output. The reference
   /// runs with a timeout of at least 120 s, naive loops being slow.
-  llvm::Error prepareReference();
+  llvm::Error prepareReference() override;
 
   /// The kernel module with `schedule` embedded as `@__transform_main`, as
   /// MLIR text (the builder's input).
@@ -64,6 +65,12 @@ public:
   std::vector<Trial> measure(llvm::ArrayRef<Schedule> schedules,
                              Progress progress = nullptr);
 
+  /// measure(), each trial passed to `onRecord` as makeRecord() as soon as
+  /// it is measured. Never fails.
+  llvm::Error measureRecords(llvm::ArrayRef<Schedule> schedules,
+                             llvm::StringRef platformId, uint64_t seed,
+                             RecordFn onRecord) override;
+
   /// The measure record of `trial` (a result of measure()) for the
   /// database: knobs, error code and message (cut to 4000 characters),
   /// latencies, build and run time, timestamp and TCL version.
@@ -71,12 +78,12 @@ public:
   MeasureRecord makeRecord(const Trial &trial, llvm::StringRef platformId,
                            uint64_t seed) const;
 
-  const SearchSpace &getSpace() const { return space; }
+  const SearchSpace &getSpace() const override { return space; }
   const KernelSignature &getSignature() const { return signature; }
   llvm::StringRef getWorkloadKey() const { return space.getWorkloadKey(); }
   int64_t getFlops() const { return flops; }
   /// The unscheduled kernel module, as MLIR text.
-  llvm::StringRef getKernelText() const { return kernelText; }
+  llvm::StringRef getKernelText() const override { return kernelText; }
 
 private:
   TaskMeasurer(SearchSpace space, KernelSignature signature,

@@ -2,15 +2,18 @@
 //
 // The tuning loop shared by `tcl-tune` and `--tcl-autotune`: the task
 // scheduler picks a task, the evolutionary search proposes a batch of its
-// schedules ranked by the cost model, the builder builds them in parallel,
-// the runner measures them one at a time, every result is appended to the
-// database, and the cost model is updated with the new measurements.
+// schedules ranked by the cost model, a measurer measures them (CPU: the
+// builder builds them in parallel and the runner times them one at a time;
+// GPU: they are lowered to PTX and tcl-cuda-runner times them), every
+// result is appended to the database, and the cost model is updated with
+// the new measurements.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef TCL_SEARCH_TUNER_H
 #define TCL_SEARCH_TUNER_H
 
+#include "tcl/Measure/GPUTaskMeasurer.h"
 #include "tcl/Measure/Runner.h"
 #include "tcl/Search/EvolutionarySearch.h"
 #include "tcl/Search/TaskScheduler.h"
@@ -41,7 +44,12 @@ struct TuneOptions {
   uint64_t seed = 0;
   TaskScheduler::Strategy strategy = TaskScheduler::Strategy::Gradient;
   SearchOptions search;
+  /// CPU targets: the runner's timing protocol (inputs from `seed`).
   RunnerOptions runner;
+  /// GPU targets: how the candidates reach this machine's GPU (a
+  /// tcl-cuda-runner child process per round; its work directory defaults
+  /// to `workDir`). References are computed on this machine's CPU.
+  GPUMeasureOptions gpu;
   /// Parallel builds (0: all cores).
   unsigned jobs = 0;
   /// Progress output (a live line on a terminal); null for none.
@@ -64,6 +72,8 @@ struct TunedWorkload {
   double bestSeconds = 0;
   /// Records of this platform for the workload (this run and earlier ones).
   unsigned trials = 0;
+  /// The platform id (tcl::Platform::id()) of the records.
+  std::string platform;
   /// Why the workload could not be tuned, if it could not.
   std::string skipped;
 };
