@@ -34,9 +34,9 @@ static llvm::cl::opt<std::string> gpuReference(
                    "default)"),
     llvm::cl::cat(gpuCategory));
 
-/// GPUMeasureOptions from the flags; `minRepeatSeconds` / `timeoutSeconds`
-/// replace the GPU defaults when the user gave them. Fails on an unknown
-/// --gpu-reference.
+/// GPUMeasureOptions from the flags (used for cuda: targets only);
+/// `minRepeatSeconds` / `timeoutSeconds` replace the GPU defaults when the
+/// user gave them. Fails on an unknown --gpu-reference.
 inline llvm::Expected<tcl::GPUMeasureOptions>
 gpuMeasureOptions(const llvm::cl::opt<double> &minRepeatSeconds,
                   const llvm::cl::opt<double> &timeoutSeconds) {

@@ -334,13 +334,11 @@ int main(int argc, char **argv) {
   options.runner.minRepeatSeconds = minRepeatSeconds;
   options.runner.maxRepeats = std::max(1u, maxRepeats.getValue());
   options.runner.timeoutSeconds = timeoutSeconds;
-  if (target->isGPU()) {
-    llvm::Expected<GPUMeasureOptions> gpu =
-        tcl_tools::gpuMeasureOptions(minRepeatSeconds, timeoutSeconds);
-    if (!gpu)
-      return fail(llvm::toString(gpu.takeError()));
-    options.gpu = std::move(*gpu);
-  }
+  llvm::Expected<GPUMeasureOptions> gpu =
+      tcl_tools::gpuMeasureOptions(minRepeatSeconds, timeoutSeconds);
+  if (!gpu)
+    return fail(llvm::toString(gpu.takeError()));
+  options.gpu = std::move(*gpu);
   options.log = &llvm::errs();
   options.interrupted = &interrupted;
   std::signal(SIGINT, onDatasetInterrupt);

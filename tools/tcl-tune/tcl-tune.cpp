@@ -172,13 +172,11 @@ int main(int argc, char **argv) {
   options.runner.minRepeats = 1;
   options.runner.minRepeatSeconds = minRepeatSeconds;
   options.runner.timeoutSeconds = timeoutSeconds;
-  if (target->isGPU()) {
-    llvm::Expected<GPUMeasureOptions> gpu =
-        tcl_tools::gpuMeasureOptions(minRepeatSeconds, timeoutSeconds);
-    if (!gpu)
-      return fail(llvm::toString(gpu.takeError()));
-    options.gpu = std::move(*gpu);
-  }
+  llvm::Expected<GPUMeasureOptions> gpu =
+      tcl_tools::gpuMeasureOptions(minRepeatSeconds, timeoutSeconds);
+  if (!gpu)
+    return fail(llvm::toString(gpu.takeError()));
+  options.gpu = std::move(*gpu);
   options.log = &llvm::errs();
   options.interrupted = &interrupted;
   std::signal(SIGINT, onInterrupt);
