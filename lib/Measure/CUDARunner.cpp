@@ -474,23 +474,14 @@ std::string describeStatus(int status) {
          std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
-MeasureResult finish(const WireReport &report, std::vector<double> latencies,
+MeasureResult finish(const WireReport &report, llvm::ArrayRef<double> latencies,
                      int64_t flops) {
   MeasureResult r;
   r.error = static_cast<ErrorCode>(report.error);
   r.message = report.message;
   r.maxAbsError = report.maxAbsError;
   r.runSeconds = report.runSeconds;
-  r.latencies.assign(latencies.begin(), latencies.end());
-  if (!latencies.empty()) {
-    std::sort(latencies.begin(), latencies.end());
-    r.minSeconds = latencies.front();
-    size_t n = latencies.size();
-    r.medianSeconds = n % 2 ? latencies[n / 2]
-                            : 0.5 * (latencies[n / 2 - 1] + latencies[n / 2]);
-    if (flops > 0 && r.medianSeconds > 0)
-      r.gflops = static_cast<double>(flops) / r.medianSeconds / 1e9;
-  }
+  r.setLatencies(latencies, flops);
   return r;
 }
 } // namespace

@@ -686,16 +686,6 @@ MeasureResult Runner::measure(const BuildResult &candidate, int64_t flops) {
   result.error = outcome.error;
   result.message = std::move(outcome.message);
   result.maxAbsError = outcome.maxAbsError;
-  result.latencies = std::move(outcome.latencies);
-  if (!result.latencies.empty()) {
-    SmallVector<double> sorted(result.latencies);
-    llvm::sort(sorted);
-    size_t n = sorted.size();
-    result.minSeconds = sorted.front();
-    result.medianSeconds =
-        n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    if (flops > 0 && result.medianSeconds > 0)
-      result.gflops = static_cast<double>(flops) / result.medianSeconds / 1e9;
-  }
+  result.setLatencies(outcome.latencies, flops);
   return finish();
 }

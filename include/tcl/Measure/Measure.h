@@ -11,6 +11,7 @@
 #ifndef TCL_MEASURE_MEASURE_H
 #define TCL_MEASURE_MEASURE_H
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 
@@ -80,6 +81,10 @@ struct MeasureResult {
   double runSeconds = 0;
 
   bool ok() const { return error == ErrorCode::None; }
+
+  /// Sets `latencies` (seconds, in measured order) and the minimum, median
+  /// and GFLOP/s derived from them for a run of `flops` FLOPs.
+  void setLatencies(llvm::ArrayRef<double> timed, int64_t flops);
 };
 
 } // namespace tcl
