@@ -76,6 +76,8 @@ def run_stage(args: argparse.Namespace, method: str, stage: int, seed: int,
            f"--torch-threads={args.threads}", f"--unlabeled={args.unlabeled}",
            f"--alpha={args.alpha}", f"--beta={args.beta}",
            f"-o={model}", f"--json={summary}"]
+    if stage > 0 and method in ("ckd", "finetune"):
+        cmd.append(f"--new-slot={args.new_slot}")
     if stage == 0 or method in ("scratch", "mtl"):
         cmd.append(f"--config={args.config}")
     if stage == 0:
@@ -183,6 +185,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--unlabeled", type=int, default=64)
     p.add_argument("--alpha", type=float, default=1.0)
     p.add_argument("--beta", type=float, default=0.5)
+    p.add_argument("--new-slot", choices=("copy", "zero"), default="copy",
+                   help="tcl-distill --new-slot for ckd and finetune: the new "
+                   "platform's slot starts as a copy of the previous "
+                   "platform's (default) or from zero (results before "
+                   "2026-12-03)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--force", action="store_true")
     p.add_argument("--build-dir", type=Path, default=REPO / "build")
@@ -265,7 +272,8 @@ def write_results(args: argparse.Namespace, platforms: list[str],
             "epochs": args.epochs, "config": args.config,
             "first_max_per_task": args.first_max_per_task,
             "unlabeled": args.unlabeled, "alpha": args.alpha,
-            "beta": args.beta, "threads": args.threads}
+            "beta": args.beta, "new_slot": args.new_slot,
+            "threads": args.threads}
     cells = {}
     for method in methods:
         for stage in range(1, len(platforms) + 1):
@@ -305,6 +313,7 @@ def write_results(args: argparse.Namespace, platforms: list[str],
              f"- Held out: {meta['test_manifest']}",
              f"- Model: mamba `{args.config}` with 8 platform slots, "
              f"{args.epochs} epochs, {args.threads} threads; seeds {seeds}",
+             f"- CKD and fine-tuning: new platform slot {args.new_slot}\n"
              f"- CKD: alpha {args.alpha}, beta {args.beta}, "
              f"{args.unlabeled} unlabelled programs per task", ""]
     for i, pl in enumerate(platforms):

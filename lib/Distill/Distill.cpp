@@ -370,6 +370,12 @@ tcl::trainStage(const ContinualModel *previous, const PlatformPrograms &labeled,
     student.model = copy.model;
     student.kind = previous->kind;
     student.maxLength = previous->maxLength;
+    const int64_t known = static_cast<int64_t>(previous->platforms.size());
+    if (options.copyPreviousSlot && slot >= known && known > 0 &&
+        !student.model->copyPlatformSlot(known - 1, slot))
+      return llvm::createStringError(
+          "the previous model cannot copy platform slot " +
+          llvm::Twine(known - 1) + " to " + llvm::Twine(slot));
   }
   student.platforms = platforms;
   if (student.model->form() != FeatureForm::Sequence)

@@ -115,6 +115,63 @@ TEST_F(DistillTest, ParameterCountConstantAcrossThreePlatforms) {
             (std::vector<std::string>{"P1", "P2", "P3"}));
 }
 
+TEST_F(DistillTest, CopiedPlatformSlotScoresLikeItsSource) {
+  // Input standardisation (fitted on P1, so slot 0's column has a shift)
+  // and a FiLM before the block: every path a slot enters by.
+  llvm::Expected<std::string> c = continualModelConfig(
+      "mamba", R"({"d_model":16,"d_state":4,"layers":1,"head_hidden":16,)"
+               R"("input_norm":1,"platform_film":1})");
+  ASSERT_TRUE(static_cast<bool>(c)) << llvm::toString(c.takeError());
+  DistillOptions options = optionsFor(DistillMethod::FineTune, 3);
+  options.config = *c;
+  options.copyPreviousSlot = false;
+  llvm::Expected<StageResult> first =
+      trainStage(nullptr, {"P1", synthetic(4, 8, w1, 0)}, {}, {}, options);
+  ASSERT_TRUE(static_cast<bool>(first)) << llvm::toString(first.takeError());
+  llvm::Expected<StageResult> second = trainStage(
+      &first->model, {"P2", synthetic(4, 8, w2, 1)}, {}, {}, options);
+  ASSERT_TRUE(static_cast<bool>(second)) << llvm::toString(second.takeError());
+  RankingModel &trained = *second->model.model;
+  RankingData data = synthetic(6, 8, w3, 9);
+  auto scoresAt = [&](RankingModel &m, int64_t slot) {
+    return tcl::predict(m, withPlatformSlot(data, slot));
+  };
+  for (int64_t from : {0, 1}) {
+    ModelOrError copy = createModel(trained.describeConfig());
+    ASSERT_TRUE(copy.model) << copy.error;
+    ASSERT_FALSE(static_cast<bool>(copyWeights(trained, *copy.model)));
+    // Before: slot 2 (untrained, zero FiLM) differs from the source.
+    ASSERT_GT((scoresAt(*copy.model, 2) - scoresAt(trained, from))
+                  .abs()
+                  .max()
+                  .item<double>(),
+              1e-3);
+    ASSERT_TRUE(copy.model->copyPlatformSlot(from, 2));
+    EXPECT_TRUE(torch::allclose(scoresAt(*copy.model, 2),
+                                scoresAt(trained, from), 1e-4, 1e-5))
+        << "from slot " << from;
+    for (int64_t kept : {0, 1})
+      EXPECT_TRUE(torch::allclose(scoresAt(*copy.model, kept),
+                                  scoresAt(trained, kept)))
+          << "slot " << kept << " changed";
+    EXPECT_FALSE(copy.model->copyPlatformSlot(from, kPlatformSlots));
+  }
+  // Fine-tuning a new platform with the default starts from the copy, so
+  // its first-epoch loss is the zero-shot model's, not the bare trunk's.
+  DistillOptions copying = options;
+  copying.copyPreviousSlot = true;
+  copying.train.epochs = 1;
+  options.train.epochs = 1;
+  PlatformPrograms p3{"P3", synthetic(4, 8, w2, 3)};
+  llvm::Expected<StageResult> zero =
+      trainStage(&second->model, p3, {}, {}, options);
+  llvm::Expected<StageResult> copied =
+      trainStage(&second->model, p3, {}, {}, copying);
+  ASSERT_TRUE(static_cast<bool>(zero)) << llvm::toString(zero.takeError());
+  ASSERT_TRUE(static_cast<bool>(copied)) << llvm::toString(copied.takeError());
+  EXPECT_NE(zero->epochLosses.front(), copied->epochLosses.front());
+}
+
 TEST_F(DistillTest, DistillationLossZeroWhenStudentEqualsTeacher) {
   torch::Tensor groups = torch::tensor({0, 0, 0, 1, 1, 2}, torch::kInt64);
   torch::Tensor teacher = torch::tensor({0.5f, -1.0f, 2.0f, 0.0f, 3.0f, 1.0f});

@@ -78,6 +78,13 @@ static cl::opt<double>
          cl::desc("Weight of the previous platform's ranking as a prior for "
                   "the new one (default 0.5)"),
          cl::cat(category));
+static cl::opt<std::string> newSlot(
+    "new-slot", cl::init("copy"),
+    cl::desc("ckd, finetune: how the new platform's slot starts: copy (of "
+             "the previous model's most recent platform, i.e. at the "
+             "zero-shot model; default) or zero (the shared trunk without "
+             "platform modulation, as before 2026-12-03)"),
+    cl::cat(category));
 static cl::opt<double> temperature("temperature", cl::init(1.0),
                                    cl::desc("Distillation temperature"),
                                    cl::cat(category));
@@ -231,6 +238,10 @@ int main(int argc, char **argv) {
   options.method = m;
   options.alpha = alpha;
   options.beta = beta;
+  if (newSlot != "copy" && newSlot != "zero")
+    return fail("--new-slot: unknown '" + newSlot +
+                "' (expected copy or zero)");
+  options.copyPreviousSlot = newSlot == "copy";
   options.temperature = temperature;
   options.train.epochs = epochs;
   options.train.learningRate = learningRate;
@@ -406,6 +417,7 @@ int main(int argc, char **argv) {
       {"epochs", static_cast<int64_t>(stage->epochLosses.size())},
       {"alpha", alpha.getValue()},
       {"beta", beta.getValue()},
+      {"new_slot", newSlot.getValue()},
       {"temperature", temperature.getValue()},
       {"ema_decay", emaDecay.getValue()},
       {"seed", static_cast<int64_t>(seed.getValue())},

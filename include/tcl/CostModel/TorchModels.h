@@ -98,6 +98,17 @@ public:
   /// MambaConfig::inputNorm). The default does nothing. Throws c10::Error on
   /// inconsistent shapes.
   virtual void fitInputs(const ModelInput &all) { (void)all; }
+  /// Continual models (Distill.h): makes platform slot `to` (an index into
+  /// the platform one-hot at the end of the workload features) score every
+  /// program exactly as slot `from` does, by rewriting the weights that
+  /// read slot `to`; the other slots are unchanged. Returns false, changing
+  /// nothing, when the model has no platform slots or an index is out of
+  /// range. The default has none.
+  virtual bool copyPlatformSlot(int64_t from, int64_t to) {
+    (void)from;
+    (void)to;
+    return false;
+  }
 };
 
 //===----------------------------------------------------------------------===//
@@ -231,6 +242,9 @@ public:
   /// With MambaConfig::inputNorm, fits the input statistics on `all`
   /// (tokens, mask, workload) unless they are fitted already; else nothing.
   void fitInputs(const ModelInput &all) override;
+  /// Copies slot `from`'s columns of the input projection (undoing the
+  /// input standardisation of both slots) and of every platform FiLM.
+  bool copyPlatformSlot(int64_t from, int64_t to) override;
 
 private:
   /// What run() computes: scores [B] or embeddings [B, dModel].

@@ -122,6 +122,12 @@ struct DistillOptions {
   double alpha = 1.0;
   double beta = 0.5;
   double temperature = 1.0;
+  /// CKD and FineTune, for a platform the previous model does not have:
+  /// its slot starts as a copy of the previous model's most recent
+  /// platform (RankingModel::copyPlatformSlot), so the student starts at
+  /// the zero-shot model; false: as initialised (zero FiLM: the shared
+  /// trunk without any platform's modulation), as before 2026-12-03.
+  bool copyPreviousSlot = true;
   /// Epochs over L, learning rate, seed, batching (the ranking loss is
   /// always LambdaRank).
   TrainOptions train;

@@ -1313,6 +1313,42 @@ void MambaCostModel::fitInputs(const ModelInput &all) {
   inputFitted.fill_(1);
 }
 
+bool MambaCostModel::copyPlatformSlot(int64_t from, int64_t to) {
+  const int64_t slots = config.platformSlots;
+  if (slots <= 0 || from < 0 || to < 0 || from >= slots || to >= slots)
+    return false;
+  if (from == to)
+    return true;
+  torch::NoGradGuard noGrad;
+  // The input projection sees column c_j = (p_j - shift_j) * scale_j of
+  // the one-hot p. A program of slot `from` contributes, through the two
+  // columns, W_f s_f (1 - m_f) + W_t s_t (-m_t); one of slot `to` with the
+  // new column W'_t contributes W_f s_f (-m_f) + W'_t s_t (1 - m_t). Equal
+  // when W'_t s_t (1 - m_t) = W_f s_f - W_t s_t m_t.
+  const int64_t first = config.tokenDim + config.workloadDim - slots;
+  const int64_t f = first + from, t = first + to;
+  torch::Tensor w = inputProj->weight;
+  double sf = 1, st = 1, mt = 0;
+  if (config.inputNorm) {
+    sf = inputScale[f].item<double>();
+    st = inputScale[t].item<double>();
+    mt = inputShift[t].item<double>();
+  }
+  const double denominator = st * (1 - mt);
+  if (std::abs(denominator) < 1e-12)
+    return false;
+  w.select(1, t).copy_((w.select(1, f) * sf - w.select(1, t) * (st * mt)) /
+                       denominator);
+  // FiLM layers read the raw one-hot.
+  auto copyColumn = [&](torch::nn::Linear &layer) {
+    layer->weight.select(1, to).copy_(layer->weight.select(1, from));
+  };
+  copyColumn(film);
+  for (torch::nn::Linear &layer : blockFilms)
+    copyColumn(layer);
+  return true;
+}
+
 torch::Tensor MambaCostModel::forward(const torch::Tensor &tokens,
                                       const torch::Tensor &mask,
                                       const torch::Tensor &workload) {
