@@ -75,7 +75,7 @@ def run_stage(args: argparse.Namespace, method: str, stage: int, seed: int,
            f"--epochs={args.epochs}", f"--seed={seed}",
            f"--torch-threads={args.threads}", f"--unlabeled={args.unlabeled}",
            f"--alpha={args.alpha}", f"--beta={args.beta}",
-           f"-o={model}", f"--json={summary}"]
+           f"--gamma={args.gamma}", f"-o={model}", f"--json={summary}"]
     if stage > 0 and method in ("ckd", "finetune"):
         cmd.append(f"--new-slot={args.new_slot}")
     if stage == 0 or method in ("scratch", "mtl"):
@@ -185,6 +185,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--unlabeled", type=int, default=64)
     p.add_argument("--alpha", type=float, default=1.0)
     p.add_argument("--beta", type=float, default=0.5)
+    p.add_argument("--gamma", type=float, default=0.0,
+                   help="tcl-distill --gamma: weight of the active column "
+                   "(Progress & Compress) in CKD (default 0: none)")
     p.add_argument("--new-slot", choices=("copy", "zero"), default="copy",
                    help="tcl-distill --new-slot for ckd and finetune: the new "
                    "platform's slot starts as a copy of the previous "
@@ -272,7 +275,7 @@ def write_results(args: argparse.Namespace, platforms: list[str],
             "epochs": args.epochs, "config": args.config,
             "first_max_per_task": args.first_max_per_task,
             "unlabeled": args.unlabeled, "alpha": args.alpha,
-            "beta": args.beta, "new_slot": args.new_slot,
+            "beta": args.beta, "gamma": args.gamma, "new_slot": args.new_slot,
             "threads": args.threads}
     cells = {}
     for method in methods:
@@ -314,7 +317,7 @@ def write_results(args: argparse.Namespace, platforms: list[str],
              f"- Model: mamba `{args.config}` with 8 platform slots, "
              f"{args.epochs} epochs, {args.threads} threads; seeds {seeds}",
              f"- CKD and fine-tuning: new platform slot {args.new_slot}\n"
-             f"- CKD: alpha {args.alpha}, beta {args.beta}, "
+             f"- CKD: alpha {args.alpha}, beta {args.beta}, gamma {args.gamma}, "
              f"{args.unlabeled} unlabelled programs per task", ""]
     for i, pl in enumerate(platforms):
         lines.append(f"- P{i + 1} = `{pl}`")

@@ -203,36 +203,40 @@ RankingData concatenate(const std::vector<RankingData> &parts) {
   return out;
 }
 
-/// The CKD loop of the file comment; `student` starts as the teacher.
-llvm::Error trainCKD(RankingModel &student, RankingModel &teacher,
-                     const RankingData &labeled, const RankingData &unlabeled,
-                     int64_t slot, const std::vector<int64_t> &oldSlots,
-                     int64_t priorSlot, const DistillOptions &options,
+/// One distillation term of the CKD loss: weight * KD(S(U at slot), target),
+/// with the target scores of every unlabelled program computed once.
+struct DistillTerm {
+  double weight;
+  RankingData input;
+  torch::Tensor target;
+};
+
+/// Adds the term weight * KD(S(U, studentSlot), M(U, modelSlot)) to `terms`
+/// (M: a frozen model); false with `error` when M cannot score.
+bool addDistillTerm(std::vector<DistillTerm> &terms, double weight,
+                    RankingModel &model, const RankingData &unlabeled,
+                    int64_t studentSlot, int64_t modelSlot,
+                    std::string &error) {
+  torch::Tensor target =
+      tcl::predict(model, withPlatformSlot(unlabeled, modelSlot), 512, &error);
+  if (!target.defined())
+    return false;
+  terms.push_back({weight, withPlatformSlot(unlabeled, studentSlot), target});
+  return true;
+}
+
+/// The CKD loop of the file comment: LambdaRank on `labeled` plus the
+/// distillation `terms` on `unlabeled`'s programs; `student` starts as the
+/// teacher.
+llvm::Error trainCKD(RankingModel &student, const RankingData &labeled,
+                     const RankingData &unlabeled,
+                     const std::vector<DistillTerm> &terms,
+                     const DistillOptions &options,
                      std::vector<double> &epochLosses) {
   const TrainOptions &t = options.train;
   if (std::string error = validateTrainOptions(t); !error.empty())
     return llvm::createStringError(error);
-  // The teacher's scores of the unlabelled programs, once per slot.
-  std::vector<RankingData> unlabeledAt;
-  std::vector<torch::Tensor> targets;
-  std::string error;
-  for (int64_t j : oldSlots) {
-    unlabeledAt.push_back(withPlatformSlot(unlabeled, j));
-    targets.push_back(tcl::predict(teacher, unlabeledAt.back(), 512, &error));
-    if (!targets.back().defined())
-      return llvm::createStringError("teacher scores: " + error);
-  }
-  RankingData unlabeledNew = withPlatformSlot(unlabeled, slot);
-  torch::Tensor prior;
-  if (options.beta > 0 && priorSlot >= 0) {
-    prior = tcl::predict(teacher, withPlatformSlot(unlabeled, priorSlot), 512,
-                         &error);
-    if (!prior.defined())
-      return llvm::createStringError("teacher scores: " + error);
-  }
-  const bool distill = unlabeled.size() > 0 &&
-                       ((options.alpha > 0 && !oldSlots.empty()) ||
-                        prior.defined());
+  const bool distill = unlabeled.size() > 0 && !terms.empty();
 
   torch::manual_seed(t.seed);
   std::mt19937_64 rng(t.seed);
@@ -268,18 +272,11 @@ llvm::Error trainCKD(RankingModel &student, RankingModel &teacher,
         const std::vector<int64_t> &u = unlabeledBatches[nextUnlabeled++];
         torch::Tensor uIndex = torch::tensor(u, torch::kInt64);
         torch::Tensor uGroups = unlabeled.groups.index_select(0, uIndex);
-        if (options.alpha > 0)
-          for (size_t j = 0; j < oldSlots.size(); ++j)
-            loss = loss + options.alpha *
-                              distillationLoss(
-                                  student.score(rowsInput(unlabeledAt[j], u)),
-                                  targets[j].index_select(0, uIndex), uGroups,
-                                  options.temperature);
-        if (prior.defined())
-          loss = loss + options.beta *
+        for (const DistillTerm &term : terms)
+          loss = loss + term.weight *
                             distillationLoss(
-                                student.score(rowsInput(unlabeledNew, u)),
-                                prior.index_select(0, uIndex), uGroups,
+                                student.score(rowsInput(term.input, u)),
+                                term.target.index_select(0, uIndex), uGroups,
                                 options.temperature);
       }
       double value = loss.item<double>();
@@ -407,10 +404,43 @@ tcl::trainStage(const ContinualModel *previous, const PlatformPrograms &labeled,
       const int64_t priorSlot = oldSlots.empty() ? -1 : oldSlots.back();
       result.labeledPrograms = labeled.data.size();
       result.unlabeledPrograms = unlabeled.data.size();
-      if (llvm::Error err = trainCKD(
-              *student.model, *previous->model,
-              withPlatformSlot(labeled.data, slot), unlabeled.data, slot,
-              oldSlots, priorSlot, options, result.epochLosses))
+      const RankingData labeledAt = withPlatformSlot(labeled.data, slot);
+      std::vector<DistillTerm> terms;
+      std::string error;
+      if (unlabeled.data.size() > 0) {
+        if (options.alpha > 0)
+          for (int64_t j : oldSlots)
+            if (!addDistillTerm(terms, options.alpha, *previous->model,
+                                unlabeled.data, j, j, error))
+              return llvm::createStringError("teacher scores: " + error);
+        if (options.beta > 0 && priorSlot >= 0 &&
+            !addDistillTerm(terms, options.beta, *previous->model,
+                            unlabeled.data, slot, priorSlot, error))
+          return llvm::createStringError("teacher scores: " + error);
+        if (options.gamma > 0) {
+          // Progress: the active column, the student's start fine-tuned
+          // on the labelled sample alone.
+          if (options.phase)
+            options.phase("active column");
+          ModelOrError active = createModel(student.model->describeConfig());
+          if (!active)
+            return llvm::createStringError(active.error);
+          if (llvm::Error err = copyWeights(*student.model, *active.model))
+            return std::move(err);
+          TrainResult progressed =
+              tcl::train(*active.model, labeledAt, options.train);
+          if (!progressed.error.empty())
+            return llvm::createStringError("active column: " +
+                                           progressed.error);
+          if (!addDistillTerm(terms, options.gamma, *active.model,
+                              unlabeled.data, slot, slot, error))
+            return llvm::createStringError("active column scores: " + error);
+          if (options.phase)
+            options.phase("compress");
+        }
+      }
+      if (llvm::Error err = trainCKD(*student.model, labeledAt, unlabeled.data,
+                                     terms, options, result.epochLosses))
         return std::move(err);
     } else {
       result.labeledPrograms = labeled.data.size();

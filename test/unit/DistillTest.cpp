@@ -265,6 +265,49 @@ TEST_F(DistillTest, DistillationReducesForgettingVersusFineTuning) {
   EXPECT_DOUBLE_EQ(pairwise(*first->model.model, p1Test, 0), before);
 }
 
+TEST_F(DistillTest, ActiveColumnPullsTheNewPlatformTowardsItsFineTuning) {
+  RankingData p1 = synthetic(24, 16, w1, 1);
+  llvm::Expected<StageResult> first = trainStage(
+      nullptr, {"P1", p1}, {}, {}, optionsFor(DistillMethod::Scratch, 40));
+  ASSERT_TRUE(static_cast<bool>(first)) << llvm::toString(first.takeError());
+
+  // A small labelled sample of platform 2, many unlabelled programs.
+  PlatformPrograms p2{"P2", synthetic(24, 4, w2, 3)};
+  PlatformPrograms p2Unlabeled{"P2", synthetic(24, 16, w2, 4)};
+  // The active column is the fine-tuned model of the same options.
+  llvm::Expected<StageResult> tuned = trainStage(
+      &first->model, p2, p2Unlabeled, {}, optionsFor(DistillMethod::FineTune, 40));
+  ASSERT_TRUE(static_cast<bool>(tuned)) << llvm::toString(tuned.takeError());
+  torch::Tensor activeScores =
+      tcl::predict(*tuned->model.model, withPlatformSlot(p2Unlabeled.data, 1));
+
+  std::vector<std::string> phases[2];
+  double distance[2];
+  for (int withActive : {0, 1}) {
+    DistillOptions o = optionsFor(DistillMethod::CKD, 40);
+    o.beta = 0;
+    o.gamma = withActive ? 4.0 : 0.0;
+    o.phase = [&, withActive](llvm::StringRef name) {
+      phases[withActive].push_back(name.str());
+    };
+    llvm::Expected<StageResult> stage =
+        trainStage(&first->model, p2, p2Unlabeled, {}, o);
+    ASSERT_TRUE(static_cast<bool>(stage)) << llvm::toString(stage.takeError());
+    torch::Tensor scores = tcl::predict(
+        *stage->model.model, withPlatformSlot(p2Unlabeled.data, 1));
+    distance[withActive] =
+        distillationLoss(scores, activeScores, p2Unlabeled.data.groups, 1.0)
+            .item<double>();
+  }
+  EXPECT_TRUE(phases[0].empty());
+  EXPECT_EQ(phases[1], (std::vector<std::string>{"active column", "compress"}));
+  // The gamma term brings the shared model's platform-2 ranking of the
+  // unlabelled programs towards the active column's.
+  EXPECT_LT(distance[1], 0.5 * distance[0])
+      << "KD to the active column: " << distance[1] << " with it, "
+      << distance[0] << " without";
+}
+
 TEST_F(DistillTest, BadInputIsAnError) {
   llvm::Expected<std::string> mlp = continualModelConfig("mlp");
   ASSERT_FALSE(static_cast<bool>(mlp));

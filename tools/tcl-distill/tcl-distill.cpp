@@ -78,6 +78,13 @@ static cl::opt<double>
          cl::desc("Weight of the previous platform's ranking as a prior for "
                   "the new one (default 0.5)"),
          cl::cat(category));
+static cl::opt<double> gammaWeight(
+    "gamma", cl::init(0.0),
+    cl::desc("ckd: weight of an active column's ranking of the new platform "
+             "(Progress & Compress: the stage first fine-tunes a copy on the "
+             "labelled sample, then distils it into the model on the "
+             "unlabelled programs; default 0: no active column)"),
+    cl::cat(category));
 static cl::opt<std::string> newSlot(
     "new-slot", cl::init("copy"),
     cl::desc("ckd, finetune: how the new platform's slot starts: copy (of "
@@ -215,7 +222,7 @@ int main(int argc, char **argv) {
   }
   if (!mtlPlatforms.empty() && m != DistillMethod::MTL)
     return fail("--mtl-platform applies to --method=mtl only");
-  for (const cl::opt<double> *w : {&alpha, &beta})
+  for (const cl::opt<double> *w : {&alpha, &beta, &gammaWeight})
     if (!std::isfinite(w->getValue()) || w->getValue() < 0)
       return fail("--" + w->ArgStr + " must be finite and >= 0");
   if (!(temperature > 0))
@@ -238,6 +245,7 @@ int main(int argc, char **argv) {
   options.method = m;
   options.alpha = alpha;
   options.beta = beta;
+  options.gamma = gammaWeight;
   if (newSlot != "copy" && newSlot != "zero")
     return fail("--new-slot: unknown '" + newSlot +
                 "' (expected copy or zero)");
@@ -250,6 +258,9 @@ int main(int argc, char **argv) {
   options.train.log = [](const EpochLog &log) {
     llvm::errs() << llvm::format("  epoch %3lld  loss %.4f\n",
                                  static_cast<long long>(log.epoch), log.loss);
+  };
+  options.phase = [](llvm::StringRef name) {
+    llvm::errs() << name << ":\n";
   };
   options.kind = previous ? previous->kind : modelKind.getValue();
   options.maxLength = previous ? previous->maxLength : maxLength.getValue();
@@ -417,6 +428,7 @@ int main(int argc, char **argv) {
       {"epochs", static_cast<int64_t>(stage->epochLosses.size())},
       {"alpha", alpha.getValue()},
       {"beta", beta.getValue()},
+      {"gamma", gammaWeight.getValue()},
       {"new_slot", newSlot.getValue()},
       {"temperature", temperature.getValue()},
       {"ema_decay", emaDecay.getValue()},

@@ -22,6 +22,7 @@
 //   loss = LambdaRank(S(L, s), labels)
 //        + alpha * sum over earlier slots j of KD(S(U, j), T(U, j))
 //        + beta  * KD(S(U, s), T(U, s_prev))
+//        + gamma * KD(S(U, s), A(U, s))
 //
 //   KD(a, b) = tau^2 * mean over tasks g of
 //              KL(softmax(b_g / tau) || softmax(a_g / tau)),
@@ -34,8 +35,14 @@
 // rankings on the new platform's programs, so nothing of their data is
 // needed (Learning without Forgetting, Li & Hoiem, ECCV 2016); the beta
 // term uses the previous platform's ranking as a prior for the new one on
-// programs without labels, which matters when the sample is small. Each
-// step takes one batch of L and one batch of U (a few whole tasks each).
+// programs without labels, which matters when the sample is small. The
+// gamma term is Progress & Compress (Schwarz et al., ICML 2018, sections 2
+// and 3): before the CKD loop the stage trains an active column A, a copy
+// of the student fine-tuned on L alone (free to forget: it serves no other
+// platform), and the CKD loop then compresses A's ranking of the new
+// platform into the one shared model on U, which carries L's labels over
+// ~20x more programs than L has. Each step takes one batch of L and one
+// batch of U (a few whole tasks each) and adds every term on that U batch.
 // EWC's penalty (Kirkpatrick et al., PNAS 2017) is not used: its Fisher
 // information needs the earlier platforms' data or labels, which a stage
 // does not have; the alpha term plays its role.
@@ -59,6 +66,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -121,6 +129,9 @@ struct DistillOptions {
   /// Weights of the forgetting and transfer terms, and the temperature.
   double alpha = 1.0;
   double beta = 0.5;
+  /// Weight of the active column's ranking of the new platform (Progress &
+  /// Compress; 0: no active column is trained).
+  double gamma = 0.0;
   double temperature = 1.0;
   /// CKD and FineTune, for a platform the previous model does not have:
   /// its slot starts as a copy of the previous model's most recent
@@ -131,6 +142,9 @@ struct DistillOptions {
   /// Epochs over L, learning rate, seed, batching (the ranking loss is
   /// always LambdaRank).
   TrainOptions train;
+  /// Called with the name of each training phase as it starts ("active
+  /// column", "compress") when a stage has more than one; may be empty.
+  std::function<void(llvm::StringRef)> phase;
   /// Kind, architecture (continualModelConfig) and token length of fresh
   /// models when there is no previous model to copy them from.
   std::string kind = "mamba";
