@@ -46,16 +46,12 @@ gpuMeasureOptions(const llvm::cl::opt<double> &minRepeatSeconds,
   else if (std::optional<std::string> found = tcl::findCUDARunner())
     options.runnerPath = *found;
   options.device = cudaDevice;
-  if (gpuReference == "naive")
-    options.reference = tcl::GPUTaskBuilder::Reference::Naive;
-  else if (gpuReference == "cpu-default")
-    options.reference = tcl::GPUTaskBuilder::Reference::CPUDefault;
-  else if (gpuReference == "auto")
-    options.reference = tcl::GPUTaskBuilder::Reference::Auto;
-  else
-    return llvm::createStringError("--gpu-reference: unknown '" +
-                                   gpuReference +
-                                   "' (expected auto, naive or cpu-default)");
+  llvm::Expected<tcl::GPUTaskBuilder::Reference> reference =
+      tcl::GPUTaskBuilder::parseReference(gpuReference);
+  if (!reference)
+    return llvm::createStringError("--gpu-reference: " +
+                                   llvm::toString(reference.takeError()));
+  options.reference = *reference;
   if (minRepeatSeconds.getNumOccurrences())
     options.timing.minRepeatSeconds = minRepeatSeconds;
   if (timeoutSeconds.getNumOccurrences())

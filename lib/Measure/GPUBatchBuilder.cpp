@@ -103,6 +103,18 @@ GPUTaskBuilder::create(const Task &task, const Target &gpu,
                          task.kind, task.flops));
 }
 
+llvm::Expected<GPUTaskBuilder::Reference>
+GPUTaskBuilder::parseReference(llvm::StringRef name) {
+  if (name == "naive")
+    return Reference::Naive;
+  if (name == "cpu-default")
+    return Reference::CPUDefault;
+  if (name == "auto")
+    return Reference::Auto;
+  return llvm::createStringError("unknown '" + name +
+                                 "' (expected auto, naive or cpu-default)");
+}
+
 llvm::Expected<GPUReference> GPUTaskBuilder::computeReference(Reference how) {
   std::string key = space.getWorkloadKey().str();
   if (how == Reference::Auto)

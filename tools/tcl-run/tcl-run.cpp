@@ -574,10 +574,11 @@ int main(int argc, char **argv) {
 namespace {
 int writeGPUBatchFile(mlir::ModuleOp module, const Target &gpu,
                       llvm::StringRef dir) {
-  if (gpuReference != "auto" && gpuReference != "naive" &&
-      gpuReference != "cpu-default") {
-    llvm::errs() << "tcl-run: --gpu-reference: unknown '" << gpuReference
-                 << "' (expected auto, naive or cpu-default)\n";
+  llvm::Expected<GPUTaskBuilder::Reference> how =
+      GPUTaskBuilder::parseReference(gpuReference);
+  if (!how) {
+    llvm::errs() << "tcl-run: --gpu-reference: "
+                 << llvm::toString(how.takeError()) << "\n";
     return 1;
   }
   llvm::Expected<Target> host = Target::parse("cpu");
@@ -627,12 +628,8 @@ int writeGPUBatchFile(mlir::ModuleOp module, const Target &gpu,
                    << "\n";
       continue;
     }
-    GPUTaskBuilder::Reference how =
-        gpuReference == "naive"         ? GPUTaskBuilder::Reference::Naive
-        : gpuReference == "cpu-default" ? GPUTaskBuilder::Reference::CPUDefault
-                                        : GPUTaskBuilder::Reference::Auto;
     llvm::Expected<GPUReference> reference =
-        (*builder)->computeReference(how);
+        (*builder)->computeReference(*how);
     if (!reference) {
       llvm::errs() << "skipped: "
                    << llvm::StringRef(llvm::toString(reference.takeError())).rtrim()

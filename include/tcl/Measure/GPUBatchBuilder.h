@@ -66,6 +66,9 @@ public:
   /// Up to this many FLOPs, Reference::Auto runs naive loops (about 10 s on
   /// one core of the development machine).
   static constexpr int64_t kNaiveReferenceFlops = 1000000000;
+  /// "naive", "cpu-default" or "auto" (the spellings of the tools'
+  /// --gpu-reference); errors name the unknown spelling.
+  static llvm::Expected<Reference> parseReference(llvm::StringRef name);
 
   /// Runs the kernel on the CPU as `how` says and samples its output
   /// (sampleReference); fails when it does not build or run.
