@@ -10,6 +10,7 @@
 
 #include "tcl/Measure/GPUBatchBuilder.h"
 #include "tcl/Measure/Runner.h"
+#include "tcl/Measure/TargetMeasurer.h"
 #include "tcl/Measure/TaskMeasurer.h"
 #include "tcl/Target/Target.h"
 #include "tcl/Task/Task.h"
@@ -581,15 +582,12 @@ int writeGPUBatchFile(mlir::ModuleOp module, const Target &gpu,
                  << llvm::toString(how.takeError()) << "\n";
     return 1;
   }
-  llvm::Expected<Target> host = Target::parse("cpu");
-  if (!host) {
-    llvm::errs() << "tcl-run: " << llvm::toString(host.takeError()) << "\n";
-    return 1;
-  }
-  Builder cpuBuilder(*host, dir.str(), jobs);
+  // References are built for this CPU, as GPU tuning builds them.
+  const Target host = builderTarget(gpu);
+  Builder cpuBuilder(host, dir.str(), jobs);
   RunnerOptions referenceOptions;
   referenceOptions.seed = seed;
-  referenceOptions.threads = host->threads;
+  referenceOptions.threads = host.threads;
   GPUBatch batch;
   batch.target = gpu.str();
   batch.seed = seed;
@@ -611,7 +609,7 @@ int writeGPUBatchFile(mlir::ModuleOp module, const Target &gpu,
   llvm::errs() << "tcl-run: " << workloads.size() << " workloads for "
                << gpu.str() << ", default + " << numSamples
                << " random schedules each, reference on "
-               << Platform::host(*host).id() << "\n";
+               << Platform::host(host).id() << "\n";
   std::mt19937_64 rng(seed);
   auto start = std::chrono::steady_clock::now();
   unsigned index = 0, lowered = 0, failed = 0;
