@@ -1401,14 +1401,17 @@ torch::Tensor MambaCostModel::forwardSlice(const torch::Tensor &tokens,
                                            const torch::Tensor &mask,
                                            const torch::Tensor &workload,
                                            Output output) {
-  torch::Tensor x =
-      withWorkload(tokens, workload, config.tokenDim, config.workloadDim);
+  TORCH_CHECK(tokens.dim() == 3 && tokens.size(2) == config.tokenDim,
+              "tokens must be [B, L, ", config.tokenDim, "], got ",
+              tokens.sizes());
+  if (config.workloadDim > 0)
+    checkWorkload(tokens, workload, config.workloadDim);
   checkMask(tokens, mask);
   // Every layer is causal and a position's output counts only through its
   // mask, so positions after the last real token of the batch cannot change
   // any score or embedding: drop them (exact, and most of the work for
   // short programs).
-  torch::Tensor maskUsed = mask;
+  torch::Tensor x = tokens, maskUsed = mask;
   if (const int64_t length = mask.size(1); length > 1) {
     torch::Tensor used = mask.ne(0).any(0).nonzero();
     const int64_t keep =
@@ -1419,16 +1422,26 @@ torch::Tensor MambaCostModel::forwardSlice(const torch::Tensor &tokens,
     }
   }
   torch::Tensor m = maskUsed.unsqueeze(-1);
-  torch::Tensor h;
+  // input_proj of [token; workload] (the workload embedding is every
+  // position's), computed as W_token token + (W_workload workload + b): the
+  // workload part once per program, not once per position.
+  torch::Tensor weight = inputProj->weight, bias = inputProj->bias;
   if (config.inputNorm) {
     // inputProj((x - shift) * scale), with the standardisation folded into
     // the projection's weight and bias (one pass over x fewer).
-    torch::Tensor weight = inputProj->weight * inputScale;
-    torch::Tensor bias = inputProj->bias - torch::mv(weight, inputShift);
-    h = F::linear(x, weight, bias) * m;
-  } else {
-    h = inputProj(x) * m;
+    weight = weight * inputScale;
+    bias = bias - torch::mv(weight, inputShift);
   }
+  torch::Tensor h;
+  if (config.workloadDim > 0) {
+    torch::Tensor perProgram = F::linear(
+        workload, weight.narrow(1, config.tokenDim, config.workloadDim), bias);
+    h = F::linear(x, weight.narrow(1, 0, config.tokenDim)) +
+        perProgram.unsqueeze(1);
+  } else {
+    h = F::linear(x, weight, bias);
+  }
+  h = h * m;
   // FiLM: h * (1 + gamma(p)) + beta(p) for the platform one-hot p.
   auto modulate = [&](torch::nn::Linear &layer, const torch::Tensor &in) {
     torch::Tensor gb =
