@@ -51,7 +51,8 @@ from typing import Any, Optional
 
 REPO = Path(__file__).resolve().parents[2]
 METHODS = ("ckd", "finetune", "scratch", "mtl")
-MAMBA_S = '{"d_model":32,"d_state":8}'
+# tcl-distill's own defaults (kContinualDefaults in Distill.h).
+MAMBA_S = '{"d_model":32,"d_state":8,"input_norm":1,"platform_film":1}'
 
 
 def tag_of(platform: str) -> str:
@@ -184,15 +185,14 @@ def main(argv: Optional[list[str]] = None) -> int:
                         "P1 (a derived database in --out; default: all)")
     p.add_argument("--unlabeled", type=int, default=64)
     p.add_argument("--alpha", type=float, default=1.0)
-    p.add_argument("--beta", type=float, default=0.5)
+    p.add_argument("--beta", type=float, default=0.0)
     p.add_argument("--gamma", type=float, default=0.0,
                    help="tcl-distill --gamma: weight of the active column "
                    "(Progress & Compress) in CKD (default 0: none)")
-    p.add_argument("--new-slot", choices=("copy", "zero"), default="copy",
+    p.add_argument("--new-slot", choices=("copy", "zero"), default="zero",
                    help="tcl-distill --new-slot for ckd and finetune: the new "
-                   "platform's slot starts as a copy of the previous "
-                   "platform's (default) or from zero (results before "
-                   "2026-12-03)")
+                   "platform's slot starts from zero (default) or as a copy "
+                   "of the previous platform's")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--force", action="store_true")
     p.add_argument("--build-dir", type=Path, default=REPO / "build")

@@ -22,7 +22,9 @@
 
 // FIRST: tcl-distill: scratch for cpu:avx512,threads=2@AMD EPYC: 320 labelled programs of 8 tasks
 // FIRST: cpu:avx512,threads=2@AMD EPYC {{ *}}heldout {{ *}}2
-// FIRST: tcl-distill: 7473 parameters
+// FIRST: tcl-distill: 8049 parameters
+// SIDECAR1: "input_norm": 1
+// SIDECAR1: "platform_film": 1
 // SIDECAR1: "platform_slots": 8
 // SIDECAR1: "platforms": [
 // SIDECAR1-NEXT: "cpu:avx512,threads=2@AMD EPYC"
@@ -31,7 +33,7 @@
 // CKD: tcl-distill: ckd for synthetic-p2: 320 labelled programs of 8 tasks, 128 unlabelled; from {{.*}}m1.pt (1 platforms)
 // CKD: cpu:avx512,threads=2@AMD EPYC {{ *}}heldout
 // CKD: synthetic-p2 {{ *}}heldout
-// CKD: tcl-distill: 7473 parameters
+// CKD: tcl-distill: 8049 parameters
 // JSON2: "method": "ckd"
 // JSON2: "platforms": [
 // JSON2-NEXT: "cpu:avx512,threads=2@AMD EPYC",
@@ -42,11 +44,11 @@
 // JSON2: "top1":
 
 // FINETUNE: finetune for synthetic-p2
-// FINETUNE: tcl-distill: 7473 parameters
+// FINETUNE: tcl-distill: 8049 parameters
 // SCRATCH: scratch for synthetic-p2
-// SCRATCH: tcl-distill: 7473 parameters
+// SCRATCH: tcl-distill: 8049 parameters
 // MTL: mtl for synthetic-p2
-// MTL: tcl-distill: 7473 parameters
+// MTL: tcl-distill: 8049 parameters
 
 // TUNE-UNKNOWN: tcl-tune: {{.*}}m2.pt' has no part for platform 'cpu:sse4.2,threads=1@{{.*}}'; it was trained for 'cpu:avx512,threads=2@AMD EPYC', 'synthetic-p2'
 

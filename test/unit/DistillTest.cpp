@@ -5,6 +5,7 @@
 #include "tcl/Distill/Distill.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 
 #include "TensorTestUtils.h"
@@ -306,6 +307,32 @@ TEST_F(DistillTest, ActiveColumnPullsTheNewPlatformTowardsItsFineTuning) {
   EXPECT_LT(distance[1], 0.5 * distance[0])
       << "KD to the active column: " << distance[1] << " with it, "
       << distance[0] << " without";
+}
+
+TEST_F(DistillTest, ContinualDefaultsFillTheKeysOverridesLeaveOut) {
+  auto configOf = [](llvm::StringRef overrides) {
+    llvm::Expected<std::string> c = continualModelConfig("mamba", overrides);
+    EXPECT_TRUE(static_cast<bool>(c)) << llvm::toString(c.takeError());
+    llvm::Expected<llvm::json::Value> v = llvm::json::parse(c ? *c : "{}");
+    EXPECT_TRUE(static_cast<bool>(v)) << llvm::toString(v.takeError());
+    return v ? *v->getAsObject() : llvm::json::Object();
+  };
+  llvm::json::Object plain = configOf("");
+  EXPECT_EQ(plain.getInteger("d_model"), 32);
+  EXPECT_EQ(plain.getInteger("d_state"), 8);
+  EXPECT_EQ(plain.getInteger("input_norm"), 1);
+  EXPECT_EQ(plain.getInteger("platform_film"), 1);
+  EXPECT_EQ(plain.getInteger("platform_slots"), kPlatformSlots);
+  llvm::json::Object wider = configOf(R"({"d_model":64,"platform_film":0})");
+  EXPECT_EQ(wider.getInteger("d_model"), 64);
+  EXPECT_EQ(wider.getInteger("platform_film"), 0);
+  EXPECT_EQ(wider.getInteger("input_norm"), 1);
+  EXPECT_EQ(wider.getInteger("d_state"), 8);
+  // Malformed overrides are still reported.
+  llvm::Expected<std::string> bad = continualModelConfig("mamba", "[1]");
+  ASSERT_FALSE(static_cast<bool>(bad));
+  EXPECT_NE(llvm::toString(bad.takeError()).find("must be a JSON object"),
+            std::string::npos);
 }
 
 TEST_F(DistillTest, BadInputIsAnError) {

@@ -62,7 +62,8 @@ static cl::opt<std::string> modelKind(
 static cl::opt<std::string> modelConfig(
     "config", cl::init(""),
     cl::desc("JSON object replacing keys of the fresh model's default "
-             "architecture, e.g. '{\"d_model\":32,\"d_state\":8}'"),
+             "architecture (mamba with d_model 32, d_state 8, input_norm 1, "
+             "platform_film 1), e.g. '{\"d_model\":64}'"),
     cl::cat(category));
 static cl::opt<unsigned>
     unlabeledPerTask("unlabeled", cl::init(64),
@@ -74,9 +75,9 @@ static cl::opt<double> alpha("alpha", cl::init(1.0),
                                       "(default 1)"),
                              cl::cat(category));
 static cl::opt<double>
-    beta("beta", cl::init(0.5),
+    beta("beta", cl::init(DistillOptions().beta),
          cl::desc("Weight of the previous platform's ranking as a prior for "
-                  "the new one (default 0.5)"),
+                  "the new one (default 0)"),
          cl::cat(category));
 static cl::opt<double> gammaWeight(
     "gamma", cl::init(0.0),
@@ -86,11 +87,12 @@ static cl::opt<double> gammaWeight(
              "unlabelled programs; default 0: no active column)"),
     cl::cat(category));
 static cl::opt<std::string> newSlot(
-    "new-slot", cl::init("copy"),
-    cl::desc("ckd, finetune: how the new platform's slot starts: copy (of "
+    "new-slot", cl::init("zero"),
+    cl::desc("ckd, finetune: how the new platform's slot starts: zero (the "
+             "shared trunk without platform modulation; default) or copy (of "
              "the previous model's most recent platform, i.e. at the "
-             "zero-shot model; default) or zero (the shared trunk without "
-             "platform modulation, as before 2026-12-03)"),
+             "zero-shot model: better for finetune, more forgetting for "
+             "ckd)"),
     cl::cat(category));
 static cl::opt<double> temperature("temperature", cl::init(1.0),
                                    cl::desc("Distillation temperature"),

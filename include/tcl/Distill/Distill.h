@@ -90,10 +90,17 @@ struct ContinualModel {
   int64_t slotOf(llvm::StringRef platformId) const;
 };
 
+/// Where a continual model's overrides are silent: the architecture that
+/// forgot least and did best on the new platforms in
+/// docs/results/continual-v3.md (3 seeds; 23,905 parameters).
+inline constexpr const char *kContinualDefaults =
+    R"({"d_model":32,"d_state":8,"input_norm":1,"platform_film":1})";
+
 /// The default architecture of a continual model of `kind` (mamba only): as
-/// defaultModelConfig(kind, overrides) with a workload embedding
-/// kPlatformSlots wider and the platform FiLM (MambaConfig::platformSlots).
-/// Errors for other kinds and as defaultModelConfig.
+/// defaultModelConfig(kind, kContinualDefaults with `overrides` applied)
+/// with a workload embedding kPlatformSlots wider and the platform FiLM
+/// (MambaConfig::platformSlots). Errors for other kinds and as
+/// defaultModelConfig.
 llvm::Expected<std::string> continualModelConfig(llvm::StringRef kind,
                                                  llvm::StringRef overrides = "");
 
@@ -128,17 +135,21 @@ struct DistillOptions {
   DistillMethod method = DistillMethod::CKD;
   /// Weights of the forgetting and transfer terms, and the temperature.
   double alpha = 1.0;
-  double beta = 0.5;
+  /// 0 since 2026-12-03: with the per-block FiLM it forgets least and does
+  /// as well on the new platform (docs/results/continual-v3.md).
+  double beta = 0.0;
   /// Weight of the active column's ranking of the new platform (Progress &
   /// Compress; 0: no active column is trained).
   double gamma = 0.0;
   double temperature = 1.0;
   /// CKD and FineTune, for a platform the previous model does not have:
-  /// its slot starts as a copy of the previous model's most recent
+  /// true: its slot starts as a copy of the previous model's most recent
   /// platform (RankingModel::copyPlatformSlot), so the student starts at
-  /// the zero-shot model; false: as initialised (zero FiLM: the shared
-  /// trunk without any platform's modulation), as before 2026-12-03.
-  bool copyPreviousSlot = true;
+  /// the zero-shot model; false (default): as initialised (zero FiLM: the
+  /// shared trunk without any platform's modulation). Copying helps
+  /// fine-tuning on a new platform but makes CKD forget more
+  /// (docs/results/continual-v3.md).
+  bool copyPreviousSlot = false;
   /// Epochs over L, learning rate, seed, batching (the ranking loss is
   /// always LambdaRank).
   TrainOptions train;
