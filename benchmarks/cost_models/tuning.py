@@ -14,7 +14,9 @@ and ``results.md`` and, with matplotlib, ``curve.png``.
 
 Models are ``tcl-tune --cost-model`` values, e.g.
 ``xgb``, ``mamba:models/cpu-avx512-t2.mamba.pt``,
-``mlp:models/cpu-avx512-t2.mlp.pt``. One run per model; the machine is
+``mlp:models/cpu-avx512-t2.mlp.pt``, optionally named ``NAME=VALUE`` (the
+name, by default the kind, names the database and the curve; two models of
+one kind need names). One run per model; the machine is
 shared, so the comparison is only as good as the run-to-run noise (the
 script prints the final latencies so the spread can be judged).
 
@@ -99,7 +101,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--models", default="xgb,mlp,mamba",
                    help="comma-separated tcl-tune --cost-model values")
     p.add_argument("--baseline", default="mlp",
-                   help="model kind the trial counts are compared with")
+                   help="name of the model the trial counts are compared "
+                        "with (default mlp)")
     p.add_argument("--trials", type=int, default=300)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
@@ -122,8 +125,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     target = f"cpu,threads={args.threads}"
 
     results: list[dict[str, Any]] = []
-    for model in [m for m in args.models.split(",") if m]:
-        name = model.split(":")[0]
+    names: set[str] = set()
+    for entry in [m for m in args.models.split(",") if m]:
+        name, named, model = entry.partition("=")
+        if not named:
+            name, model = entry.split(":")[0], entry
+        if name in names:
+            p.error(f"--models: two models named '{name}': name them "
+                    "NAME=VALUE")
+        names.add(name)
         db = args.out / f"{name}.jsonl"
         db.unlink(missing_ok=True)
         cmd = [str(bin_dir / "tcl-tune"), str(network), f"--target={target}",
