@@ -238,8 +238,16 @@ llvm::Expected<ModelSidecar> tcl::readSidecar(llvm::StringRef path) {
     }
   if (s.platforms.size() > static_cast<size_t>(kPlatformSlots))
     return fail("more than " + llvm::Twine(kPlatformSlots) + " platforms");
-  if (s.sequenceFeatureVersion != kSequenceFeatureVersion ||
-      s.statementFeatureVersion != kFeatureVersion)
+  // A model reads one form of features, so only that form's version must
+  // match (mlp: statement features; mamba, tlp: sequence features; other
+  // kinds are refused later, both must match for them here).
+  const bool sequenceStale = s.sequenceFeatureVersion != kSequenceFeatureVersion;
+  const bool statementStale = s.statementFeatureVersion != kFeatureVersion;
+  const bool stale = s.kind == "mlp" ? statementStale
+                     : s.kind == "mamba" || s.kind == "tlp"
+                         ? sequenceStale
+                         : sequenceStale || statementStale;
+  if (stale)
     return fail("trained on feature versions sequence " +
                 llvm::Twine(s.sequenceFeatureVersion) + " / statement " +
                 llvm::Twine(s.statementFeatureVersion) +
