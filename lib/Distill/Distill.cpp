@@ -237,11 +237,14 @@ bool addDistillTerm(std::vector<DistillTerm> &terms, double weight,
                     RankingModel &model, const RankingData &unlabeled,
                     int64_t studentSlot, int64_t modelSlot,
                     std::string &error) {
-  torch::Tensor target =
-      tcl::predict(model, withPlatformSlot(unlabeled, modelSlot), 512, &error);
+  RankingData at = withPlatformSlot(unlabeled, modelSlot);
+  torch::Tensor target = tcl::predict(model, at, 512, &error);
   if (!target.defined())
     return false;
-  terms.push_back({weight, withPlatformSlot(unlabeled, studentSlot), target});
+  // The student reads the same slot for the alpha and gamma terms.
+  if (studentSlot != modelSlot)
+    at = withPlatformSlot(unlabeled, studentSlot);
+  terms.push_back({weight, std::move(at), target});
   return true;
 }
 
