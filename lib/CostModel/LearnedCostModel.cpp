@@ -138,6 +138,11 @@ overrideConfig(const std::string &base, llvm::StringRef overrides,
 }
 } // namespace
 
+llvm::Expected<std::string>
+tcl::overrideModelConfig(const std::string &base, llvm::StringRef overrides) {
+  return overrideConfig(base, overrides);
+}
+
 llvm::Expected<std::string> tcl::defaultModelConfig(llvm::StringRef kind,
                                                     llvm::StringRef overrides) {
   if (kind == "mamba") {

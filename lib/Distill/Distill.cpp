@@ -52,27 +52,12 @@ tcl::continualModelConfig(llvm::StringRef kind, llvm::StringRef overrides) {
         "continual models are mamba models (the platform enters through "
         "the workload embedding and a FiLM of the final hidden state); '" +
         kind + "' is not supported");
-  // The continual defaults fill the keys the overrides leave out; malformed
-  // overrides go through unchanged for defaultModelConfig to report.
-  std::string merged = kContinualDefaults;
-  if (!overrides.trim().empty()) {
-    merged = overrides.str();
-    if (llvm::Expected<llvm::json::Value> given = llvm::json::parse(overrides)) {
-      if (llvm::json::Object *o = given->getAsObject()) {
-        llvm::Expected<llvm::json::Value> defaults =
-            llvm::json::parse(kContinualDefaults);
-        if (!defaults)
-          return defaults.takeError();
-        for (const auto &[key, value] : *defaults->getAsObject())
-          if (!o->get(key))
-            (*o)[key] = value;
-        merged = llvm::formatv("{0}", *given).str();
-      }
-    } else {
-      llvm::consumeError(given.takeError());
-    }
-  }
-  llvm::Expected<std::string> config = defaultModelConfig(kind, merged);
+  // The continual defaults, then the caller's overrides on top.
+  llvm::Expected<std::string> base =
+      defaultModelConfig(kind, kContinualDefaults);
+  if (!base)
+    return base.takeError();
+  llvm::Expected<std::string> config = overrideModelConfig(*base, overrides);
   if (!config)
     return config.takeError();
   llvm::Expected<llvm::json::Value> json = llvm::json::parse(*config);

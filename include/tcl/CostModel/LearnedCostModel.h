@@ -41,6 +41,12 @@ RankingData toRankingData(const TrainingData &data);
 llvm::Expected<std::string> defaultModelConfig(llvm::StringRef kind,
                                                llvm::StringRef overrides = "");
 
+/// `base` (a config JSON object, e.g. from defaultModelConfig) with the
+/// keys of `overrides` replaced; fails as defaultModelConfig for malformed
+/// overrides, a key `base` does not have, or a fixed feature width.
+llvm::Expected<std::string> overrideModelConfig(const std::string &base,
+                                                llvm::StringRef overrides);
+
 /// What the sidecar of a saved model holds.
 struct ModelSidecar {
   std::string kind;
