@@ -122,7 +122,8 @@ overrideConfig(const std::string &base, llvm::StringRef overrides,
         if (!isFixed(name))
           names.push_back(name.str());
       for (llvm::StringRef name : optionalKeys)
-        names.push_back(name.str());
+        if (!object.get(name))
+          names.push_back(name.str());
       std::sort(names.begin(), names.end());
       std::string known = llvm::join(names, ", ");
       return llvm::createStringError("unknown model config key '" +
@@ -149,6 +150,11 @@ llvm::Expected<std::string> tcl::defaultModelConfig(llvm::StringRef kind,
     MambaConfig c;
     c.tokenDim = kNumTokenFeatures;
     c.workloadDim = kNumTaskFeatures;
+    // The best measured architecture (see the declaration), not
+    // MambaConfig's field defaults, which keep their meaning for sidecars.
+    c.dModel = 32;
+    c.dState = 8;
+    c.inputNorm = 1;
     // Keys that toJSON() leaves out at their default.
     return overrideConfig(c.toJSON(), overrides,
                           {"input_norm", "platform_film"});

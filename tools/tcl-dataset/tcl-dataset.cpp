@@ -118,10 +118,11 @@ static cl::opt<unsigned>
                     "is measured"),
            cl::cat(samplerCategory));
 static cl::opt<std::string> samplerModel(
-    "sampler-model", cl::init("mlp"),
+    "sampler-model", cl::init("mamba"),
     cl::desc("Cost model kind the sampler trains each round to embed and "
-             "score the candidates: mlp (default; about 20x cheaper to "
-             "train than mamba), mamba or tlp"),
+             "score the candidates: mamba (default; its selection trains a "
+             "better Mamba model, docs/results/sampling-v3.md), mlp (about "
+             "7x cheaper to train) or tlp"),
     cl::cat(samplerCategory));
 static cl::opt<std::string> samplerConfig(
     "sampler-config", cl::init(""),

@@ -45,10 +45,12 @@ static cl::opt<std::string> modelKind("model", cl::init("mamba"),
 static cl::opt<std::string> modelConfig(
     "config", cl::init(""),
     cl::desc("JSON object replacing keys of the model's default "
-             "architecture, e.g. '{\"d_model\":32,\"d_state\":8}' (mamba: "
-             "d_model, d_state, d_conv, expand, layers, head_hidden; tlp: "
-             "hidden, heads, res_blocks, decoder_hidden; mlp: hidden, "
-             "res_blocks, batch_norm)"),
+             "architecture, e.g. '{\"layers\":1,\"expand\":1}' (mamba, "
+             "default d_model 32, d_state 8, input_norm 1, the shipped "
+             "model's: d_model, d_state, d_conv, expand, layers, "
+             "head_hidden, input_norm, platform_film; tlp: hidden, heads, "
+             "res_blocks, decoder_hidden; mlp: hidden, res_blocks, "
+             "batch_norm)"),
     cl::cat(category));
 static cl::opt<std::string>
     testManifest("test-manifest", cl::init(""),

@@ -33,7 +33,14 @@ namespace tcl {
 RankingData toRankingData(const TrainingData &data);
 
 /// The default architecture of `kind` ("mamba", "tlp" or "mlp") as config
-/// JSON, with the feature widths of this build. `overrides`, a JSON object
+/// JSON, with the feature widths of this build. For mamba it is the best
+/// measured configuration, the shipped model's: d_model 32, d_state 8 and
+/// input standardisation (21,921 parameters; top-1 0.700 +- 0.036 over 5
+/// seeds, docs/results/cost_models_seeds.md). MambaConfig's field
+/// defaults, d_model 64 and d_state 16 (74,881 parameters), were slower
+/// and not better when last compared (docs/results/cost_models.md).
+/// MambaConfig's field defaults stay what a sidecar without a key means.
+/// `overrides`, a JSON object
 /// such as {"d_model":32,"d_state":8}, replaces keys of the default. Fails
 /// for another kind, malformed overrides, a key the kind does not have, or
 /// a feature width (token_dim, workload_dim, statement_dim: fixed by this
