@@ -155,9 +155,8 @@ llvm::Expected<std::string> tcl::defaultModelConfig(llvm::StringRef kind,
     c.dModel = 32;
     c.dState = 8;
     c.inputNorm = 1;
-    // Keys that toJSON() leaves out at their default.
-    return overrideConfig(c.toJSON(), overrides,
-                          {"input_norm", "platform_film"});
+    // The key that toJSON() leaves out at its default.
+    return overrideConfig(c.toJSON(), overrides, {"platform_film"});
   }
   if (kind == "tlp") {
     TLPConfig c;

@@ -90,11 +90,11 @@ struct ContinualModel {
   int64_t slotOf(llvm::StringRef platformId) const;
 };
 
-/// Where a continual model's overrides are silent: the architecture that
-/// forgot least and did best on the new platforms in
-/// docs/results/continual-v3.md (3 seeds; 23,905 parameters).
-inline constexpr const char *kContinualDefaults =
-    R"({"d_model":32,"d_state":8,"input_norm":1,"platform_film":1})";
+/// Where a continual model's overrides are silent: defaultModelConfig's
+/// Mamba (d_model 32, d_state 8, input_norm) with a FiLM before every
+/// block, the architecture that forgot least and did best on the new
+/// platforms in docs/results/continual-v3.md (3 seeds; 23,905 parameters).
+inline constexpr const char *kContinualDefaults = R"({"platform_film":1})";
 
 /// The default architecture of a continual model of `kind` (mamba only): as
 /// defaultModelConfig(kind, kContinualDefaults with `overrides` applied)
