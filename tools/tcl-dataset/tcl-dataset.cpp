@@ -112,7 +112,7 @@ static cl::opt<double> budget(
              "0.1); the count is the fraction of the pool rounded, at least 1"),
     cl::cat(samplerCategory));
 static cl::opt<unsigned>
-    rounds("rounds", cl::init(4),
+    rounds("rounds", cl::init(kDefaultRounds),
            cl::desc("Rounds the budget is spent in (default 4); round 1 is "
                     "random, each later one trains the cost models on what "
                     "is measured"),
@@ -130,13 +130,13 @@ static cl::opt<std::string> samplerConfig(
              "architecture (as tcl-train --config)"),
     cl::cat(samplerCategory));
 static cl::opt<unsigned>
-    ensemble("ensemble", cl::init(3),
+    ensemble("ensemble", cl::init(ActiveSamplerOptions().ensemble),
              cl::desc("Models trained per round (default 3): model 0 embeds "
                       "the candidates, the spread of all their scores is the "
                       "uncertainty"),
              cl::cat(samplerCategory));
 static cl::opt<unsigned>
-    samplerEpochs("sampler-epochs", cl::init(30),
+    samplerEpochs("sampler-epochs", cl::init(ActiveSamplerOptions().epochs),
                   cl::desc("Training epochs of each model per round "
                            "(default 30)"),
                   cl::cat(samplerCategory));

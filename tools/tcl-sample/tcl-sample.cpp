@@ -90,12 +90,12 @@ static cl::opt<double>
                     "is fraction * pool size rounded, at least 1"),
            cl::cat(category));
 static cl::opt<unsigned>
-    rounds("rounds", cl::init(4),
+    rounds("rounds", cl::init(kDefaultRounds),
            cl::desc("Rounds the budget is spent in, of equal size (the last "
                     "takes the remainder; at most one round per program)"),
            cl::cat(category));
 static cl::opt<unsigned>
-    ensemble("ensemble", cl::init(3),
+    ensemble("ensemble", cl::init(ActiveSamplerOptions().ensemble),
              cl::desc("Models trained each round (seeds seed+m); model 0 "
                       "gives the embeddings, the spread of all their scores "
                       "the uncertainty"),
@@ -121,10 +121,10 @@ static cl::opt<std::string>
                        "fine-tunes copies of it instead of training fresh "
                        "models"),
               cl::value_desc("file"), cl::cat(category));
-static cl::opt<unsigned> epochs("epochs", cl::init(30),
-                                cl::desc("Training epochs per model and round "
-                                         "(LambdaRank)"),
-                                cl::cat(category));
+static cl::opt<unsigned>
+    epochs("epochs", cl::init(ActiveSamplerOptions().epochs),
+           cl::desc("Training epochs per model and round (LambdaRank)"),
+           cl::cat(category));
 static cl::opt<unsigned>
     maxLength("max-length", cl::init(64),
               cl::desc("Token sequence length (with --from: the model's)"),

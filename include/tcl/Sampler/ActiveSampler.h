@@ -45,6 +45,13 @@ class RankingModel;
 struct RankingData;
 struct Task;
 
+/// Rounds a budget is spent in when the tools (tcl-sample, tcl-dataset
+/// --sampler) are not told otherwise: round 1 random, then 3 model-guided
+/// rounds. 8 rounds scored better on the validation split of the training
+/// networks but not on the test networks, at 2.4x the sampler's training
+/// time (docs/results/sampling-v4-rounds.md).
+constexpr unsigned kDefaultRounds = 4;
+
 struct ActiveSamplerOptions {
   /// Strategy, RDU weights, clusters; round r uses seed sampler.seed + r.
   SamplerOptions sampler;
