@@ -48,8 +48,8 @@ struct Task;
 /// Rounds a budget is spent in when the tools (tcl-sample, tcl-dataset
 /// --sampler) are not told otherwise: round 1 random, then 3 model-guided
 /// rounds. 8 rounds scored better on the validation split of the training
-/// networks but not on the test networks, at 2.4x the sampler's training
-/// time (docs/results/sampling-v4-rounds.md).
+/// networks but not on the test networks, at about 2.5x the sampler's
+/// training time (docs/results/sampling-v4-rounds.md).
 constexpr unsigned kDefaultRounds = 4;
 
 struct ActiveSamplerOptions {
