@@ -26,6 +26,11 @@
 // RUN: not tcl-train --database=%t.jsonl --model=tlp --init=%t.pt --epochs=0 2>&1 | FileCheck %s --check-prefix=INIT-KIND
 // RUN: not tcl-train --database=%t.jsonl --model=mamba --init=%t.pt --config='{"d_model":8}' 2>&1 | FileCheck %s --check-prefix=INIT-CONFIG
 // RUN: not tcl-train --database=%t.jsonl --model=mamba --epochs=0 2>&1 | FileCheck %s --check-prefix=NO-EPOCHS
+// Checkpoint selection on held-out training tasks (here one of the two).
+// RUN: tcl-train --database=%t.jsonl --model=mamba --epochs=2 --valid-fraction=0.5 --json=%t.valid.json 2>&1 | FileCheck %s --check-prefix=VALID
+// RUN: FileCheck %s --check-prefix=VALID-JSON < %t.valid.json
+// RUN: not tcl-train --database=%t.jsonl --valid-fraction=1 2>&1 | FileCheck %s --check-prefix=VALID-RANGE
+// RUN: not tcl-train --database=%t.jsonl --valid-fraction=0.2 --ema-decay=0.9 2>&1 | FileCheck %s --check-prefix=VALID-EMA
 // A smaller architecture through --config.
 // RUN: tcl-train --database=%t.jsonl --model=mamba --epochs=1 --config='{"d_model":16,"d_state":4}' -o %t.small.pt 2>&1 | FileCheck %s --check-prefix=SMALL
 // RUN: FileCheck %s --check-prefix=SMALL-SIDECAR < %t.small.pt.json
@@ -68,6 +73,17 @@
 // MODEL: tcl-train: unknown --model 'transformer' (expected mamba, tlp, mlp or xgb)
 // CONFIG-KEY: tcl-train: --config: unknown model config key 'd_modl' (this model has d_conv, d_model, d_state, expand, head_hidden, input_norm, layers, platform_film)
 // CONFIG-FIXED: tcl-train: --config: model config key 'token_dim' is fixed
+// VALID: validation 1 tasks / 10 programs
+// VALID: train 1 tasks / 10 programs, test 1 tasks / 10 programs
+// VALID: epoch 1 loss {{[0-9.]+}} valid top-1 {{[01]\.[0-9]+}}
+// VALID: epoch 2 loss {{[0-9.]+}} valid top-1 {{[01]\.[0-9]+}}
+// VALID: kept epoch {{[12]}} of 2 (best validation top-1)
+// VALID-JSON: "best_epoch": {{[12]}}
+// VALID-JSON: "valid_fraction": 0.5
+// VALID-JSON: "valid_tasks": 1
+// VALID-JSON: "valid_top1": [
+// VALID-RANGE: tcl-train: --valid-fraction must be in [0, 1), got 1
+// VALID-EMA: tcl-train: --valid-fraction keeps one epoch's weights; it does not combine with --ema-decay
 // SMALL: mamba model, {{[0-9]+}} parameters
 // SMALL-SIDECAR: "d_model": 16
 // SMALL-SIDECAR: "d_state": 4

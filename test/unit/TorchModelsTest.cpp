@@ -799,6 +799,81 @@ TEST_F(TorchModelsTest, WeightAverageIsBiasCorrectedEMAOfSteps) {
   }
 }
 
+TEST_F(TorchModelsTest, CheckpointSelectionKeepsBestValidatedEpoch) {
+  // One batch per epoch (see above): a run of t epochs ends with the weights
+  // of epoch t of any longer run.
+  RankingData data = syntheticData(4, 8, 13);
+  const char *config =
+      R"({"model":"mamba","token_dim":6,"workload_dim":3,"d_model":8,)"
+      R"("d_state":4,"layers":1,"head_hidden":8})";
+  auto run = [&](int64_t epochs, std::vector<double> validation,
+                 TrainResult *out = nullptr) {
+    std::shared_ptr<RankingModel> model = makeModel(config, 9);
+    TrainOptions options;
+    options.epochs = epochs;
+    options.seed = 4;
+    size_t calls = 0;
+    bool alwaysEval = true;
+    if (!validation.empty())
+      options.validate = [&](RankingModel &m) {
+        alwaysEval &= !m.is_training() && !torch::GradMode::is_enabled();
+        return validation.at(calls++);
+      };
+    std::vector<double> logged;
+    options.log = [&](const EpochLog &log) {
+      logged.push_back(log.validation);
+    };
+    TrainResult result = train(*model, data, options);
+    EXPECT_EQ(result.error, "");
+    EXPECT_EQ(calls, validation.size());
+    EXPECT_TRUE(alwaysEval) << "validate ran in training mode or with grads";
+    if (!validation.empty()) {
+      EXPECT_EQ(result.validationScores.size(), validation.size());
+      EXPECT_EQ(logged.size(), validation.size());
+      for (size_t i = 0; i < validation.size(); ++i)
+        EXPECT_TRUE(logged[i] == validation[i] ||
+                    (std::isnan(logged[i]) && std::isnan(validation[i])))
+            << "epoch " << i + 1 << " logged " << logged[i];
+    }
+    if (out)
+      *out = result;
+    std::vector<torch::Tensor> weights;
+    for (const torch::Tensor &p : model->parameters())
+      weights.push_back(p.detach().clone());
+    return weights;
+  };
+  auto same = [](const std::vector<torch::Tensor> &a,
+                 const std::vector<torch::Tensor> &b) {
+    if (a.size() != b.size())
+      return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (!torch::equal(a[i], b[i]))
+        return false;
+    return true;
+  };
+  std::vector<torch::Tensor> epoch2 = run(2, {}), epoch4 = run(4, {});
+  ASSERT_FALSE(same(epoch2, epoch4));
+
+  // Best at epoch 2, tied later by epoch 4: the earlier one is kept.
+  TrainResult result;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_TRUE(same(run(4, {0.2, 0.9, nan, 0.9}, &result), epoch2));
+  EXPECT_EQ(result.bestEpoch, 2);
+  EXPECT_TRUE(same(run(4, {0.1, 0.2, 0.3, 0.4}, &result), epoch4));
+  EXPECT_EQ(result.bestEpoch, 4);
+  // No usable score: the last weights stay.
+  EXPECT_TRUE(same(run(4, {nan, nan, nan, nan}, &result), epoch4));
+  EXPECT_EQ(result.bestEpoch, 0);
+
+  std::shared_ptr<RankingModel> model = makeModel(config, 9);
+  TrainOptions options;
+  options.emaDecay = 0.5;
+  options.validate = [](RankingModel &) { return 0.0; };
+  EXPECT_EQ(train(*model, data, options).error,
+            "train: checkpoint selection (validate) and weight averaging "
+            "(emaDecay > 0) are exclusive");
+}
+
 TEST_F(TorchModelsTest, TrainingReportsBadData) {
   std::shared_ptr<RankingModel> model =
       makeModel(R"({"model":"mlp","statement_dim":9,"hidden":8})");

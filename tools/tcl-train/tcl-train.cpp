@@ -21,8 +21,11 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <random>
@@ -126,6 +129,13 @@ static cl::opt<unsigned>
                      "LibTorch's default, all cores; 1 makes training "
                      "deterministic for a seed); OpenBLAS gets as many"),
             cl::cat(category));
+static cl::opt<double> validFraction(
+    "valid-fraction", cl::init(0),
+    cl::desc("Hold out this fraction of the training tasks (seeded by "
+             "--seed, at least one task) and keep the weights of the epoch "
+             "with the best mean top-1 on them instead of the last epoch's "
+             "(0: off; in [0, 1); not with --ema-decay)"),
+    cl::cat(category));
 static cl::opt<uint64_t> seed("seed", cl::init(0),
                               cl::desc("Seed of initialization and batching"),
                               cl::cat(category));
@@ -152,6 +162,10 @@ struct Trained {
   std::vector<float> scores;
   int64_t parameters = 0;
   int64_t epochs = 0;
+  /// With --valid-fraction: the epoch kept and the validation top-1 per
+  /// epoch.
+  int64_t bestEpoch = 0;
+  std::vector<double> validationTop1;
   double trainSeconds = 0;
   double finalLoss = 0;
   double predictionsPerSecond = 0;
@@ -166,9 +180,26 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-/// A LibTorch model of `config` trained on `train`, scoring `eval`.
+/// Mean top-1 over the tasks of `valid` (each task weighs 1) of `model`'s
+/// scores; NaN (never the best epoch) when prediction fails.
+double validationTop1(RankingModel &model, const TrainingData &valid,
+                      const RankingData &validData) {
+  torch::Tensor scores = tcl::predict(model, validData);
+  if (!scores.defined())
+    return std::numeric_limits<double>::quiet_NaN();
+  auto s = scores.accessor<float, 1>();
+  std::vector<double> values(s.size(0)), labels(valid.labels.begin(),
+                                                valid.labels.end());
+  for (int64_t i = 0; i < s.size(0); ++i)
+    values[i] = s[i];
+  return topKScore(tasksFromLabels(valid.groups, labels, values), 1);
+}
+
+/// A LibTorch model of `config` trained on `train`, scoring `eval`; with
+/// tasks in `valid`, the weights of the epoch with the best validation
+/// top-1 are kept.
 Trained trainNeural(const std::string &config, const TrainingData &train,
-                    const TrainingData &eval) {
+                    const TrainingData &valid, const TrainingData &eval) {
   Trained r;
   ModelOrError created;
   if (initFile.empty()) {
@@ -213,10 +244,19 @@ Trained trainNeural(const std::string &config, const TrainingData &train,
   options.loss = loss == "mse" ? LossKind::MSE : LossKind::LambdaRank;
   options.seed = seed;
   options.timeLimitSeconds = timeLimit;
+  RankingData validData;
+  if (valid.size() > 0) {
+    validData = toRankingData(valid);
+    options.validate = [&](RankingModel &m) {
+      return validationTop1(m, valid, validData);
+    };
+  }
   options.log = [](const EpochLog &log) {
-    llvm::errs() << llvm::format("  epoch %3lld  loss %.4f  %.1fs\n",
-                                 static_cast<long long>(log.epoch), log.loss,
-                                 log.elapsedSeconds);
+    llvm::errs() << llvm::format("  epoch %3lld  loss %.4f",
+                                 static_cast<long long>(log.epoch), log.loss);
+    if (!std::isnan(log.validation))
+      llvm::errs() << llvm::format("  valid top-1 %.4f", log.validation);
+    llvm::errs() << llvm::format("  %.1fs\n", log.elapsedSeconds);
   };
   TrainResult trained;
   if (epochs > 0)
@@ -226,6 +266,11 @@ Trained trainNeural(const std::string &config, const TrainingData &train,
     return r;
   }
   r.epochs = static_cast<int64_t>(trained.epochLosses.size());
+  r.bestEpoch = trained.bestEpoch;
+  r.validationTop1 = trained.validationScores;
+  if (valid.size() > 0)
+    llvm::errs() << "tcl-train: kept epoch " << r.bestEpoch << " of "
+                 << r.epochs << " (best validation top-1)\n";
   r.trainSeconds = trained.seconds;
   r.finalLoss = trained.epochLosses.empty() ? 0 : trained.epochLosses.back();
   if (eval.size() > 0) {
@@ -350,6 +395,14 @@ int main(int argc, char **argv) {
     return fail("--init applies to mamba, tlp and mlp, not xgb");
   if (!initFile.empty() && !modelConfig.empty())
     return fail("--init keeps the saved model's architecture; drop --config");
+  if (!(validFraction >= 0 && validFraction < 1))
+    return fail("--valid-fraction must be in [0, 1), got " +
+                std::to_string(validFraction.getValue()));
+  if (validFraction > 0 && emaDecay > 0)
+    return fail("--valid-fraction keeps one epoch's weights; it does not "
+                "combine with --ema-decay");
+  if (validFraction > 0 && modelKind == "xgb")
+    return fail("--valid-fraction applies to mamba, tlp and mlp, not xgb");
   if (epochs == 0 && initFile.empty())
     return fail("--epochs=0 needs --init (a model to evaluate)");
   llvm::Expected<std::string> config =
@@ -444,6 +497,27 @@ int main(int argc, char **argv) {
     return !testKeys.contains(key) &&
            (trainManifest.empty() || trainOnly.contains(key));
   });
+  // Validation tasks for checkpoint selection, from the training tasks.
+  TrainingData valid;
+  if (validFraction > 0) {
+    std::vector<std::string> keys = train.groupKeys;
+    if (keys.size() < 2)
+      return fail("--valid-fraction needs at least two training tasks");
+    std::mt19937_64 rng(seed ^ 0x76616c6964ULL);
+    std::shuffle(keys.begin(), keys.end(), rng);
+    size_t count = std::clamp<size_t>(
+        static_cast<size_t>(std::lround(validFraction * keys.size())), 1,
+        keys.size() - 1);
+    llvm::StringSet<> validKeys;
+    for (size_t i = 0; i < count; ++i)
+      validKeys.insert(keys[i]);
+    valid = selectGroups(
+        train, [&](llvm::StringRef key) { return validKeys.contains(key); });
+    train = selectGroups(
+        train, [&](llvm::StringRef key) { return !validKeys.contains(key); });
+    llvm::errs() << "tcl-train: validation " << valid.groupKeys.size()
+                 << " tasks / " << valid.size() << " programs\n";
+  }
   llvm::errs() << "tcl-train: platform " << platformId << "; train "
                << train.groupKeys.size() << " tasks / " << train.size()
                << " programs, test " << eval.groupKeys.size() << " tasks / "
@@ -459,7 +533,7 @@ int main(int argc, char **argv) {
   if (isXGB)
     result = trainXGB(*db, evalDb ? *evalDb : *db, options, testKeys, trainOnly, eval.size() > 0);
   else
-    result = trainNeural(*config, train, eval);
+    result = trainNeural(*config, train, valid, eval);
   if (!result.error.empty())
     return fail(result.error);
 
@@ -510,6 +584,10 @@ int main(int argc, char **argv) {
       {"test_tasks", static_cast<int64_t>(eval.groupKeys.size())},
       {"test_programs", static_cast<int64_t>(eval.size())},
       {"epochs", result.epochs},
+      {"valid_fraction", validFraction.getValue()},
+      {"valid_tasks", static_cast<int64_t>(valid.groupKeys.size())},
+      {"best_epoch", result.bestEpoch},
+      {"valid_top1", llvm::json::Array(result.validationTop1)},
       {"learning_rate", learningRate.getValue()},
       {"lr_schedule", lrSchedule == LRSchedule::Cosine ? "cosine" : "constant"},
       {"lambda_gain_scale", gainScale.getValue()},

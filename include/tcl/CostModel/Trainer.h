@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -71,6 +72,8 @@ struct EpochLog {
   double elapsedSeconds = 0;
   /// Optimizer steps taken in the epoch.
   int64_t batches = 0;
+  /// TrainOptions::validate's score after the epoch; NaN without it.
+  double validation = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct TrainOptions {
@@ -110,7 +113,16 @@ struct TrainOptions {
   /// Stop after the batch during which this many seconds have passed;
   /// <= 0 means no limit.
   double timeLimitSeconds = 0;
-  /// Called after every epoch when set.
+  /// Checkpoint selection on held-out data (early stopping that keeps
+  /// training: Prechelt, "Early Stopping - But When?", 1998, the "best
+  /// validation error" rule): when set, called after every completed epoch
+  /// with the model in eval mode and gradients off; it returns a score,
+  /// higher is better (e.g. the top-1 of held-out training tasks). train()
+  /// copies the parameters and buffers of the best-scoring epoch (the
+  /// earliest on ties; NaN never wins) and ends with them. A c10::Error it
+  /// throws ends training like a LibTorch error. Exclusive with emaDecay > 0.
+  std::function<double(RankingModel &)> validate;
+  /// Called after every epoch when set (after validate).
   std::function<void(const EpochLog &)> log;
 };
 
@@ -125,6 +137,11 @@ struct TrainResult {
   double seconds = 0;
   /// True when timeLimitSeconds ended training early.
   bool timedOut = false;
+  /// With TrainOptions::validate: its score after each completed epoch, and
+  /// the 1-based epoch whose weights the model ends with (0: none chosen,
+  /// e.g. every score NaN, and the model keeps the last weights).
+  std::vector<double> validationScores;
+  int64_t bestEpoch = 0;
 };
 
 /// The candidate indices of each group of `groups` (int64 [N]), in
@@ -141,7 +158,8 @@ makeGroupBatches(std::vector<std::vector<int64_t>> &groups,
 
 /// "" when `options` is valid for a training loop, else what is wrong
 /// (prefixed "train: "): lambdaGainScale > 0, emaDecay in [0, 1),
-/// groupsPerBatch >= 1, maxBatchSamples and maxGroupSize >= 2.
+/// groupsPerBatch >= 1, maxBatchSamples and maxGroupSize >= 2, and not both
+/// validate and emaDecay > 0.
 std::string validateTrainOptions(const TrainOptions &options);
 
 /// The optimizer side of a training loop, shared by train() and the

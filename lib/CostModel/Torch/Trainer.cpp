@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <random>
@@ -192,6 +193,9 @@ std::string tcl::validateTrainOptions(const TrainOptions &options) {
       options.maxGroupSize < 2)
     return "train: groupsPerBatch must be >= 1, maxBatchSamples and "
            "maxGroupSize >= 2";
+  if (options.validate && options.emaDecay > 0)
+    return "train: checkpoint selection (validate) and weight averaging "
+           "(emaDecay > 0) are exclusive";
   return "";
 }
 
@@ -274,6 +278,15 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
     std::vector<std::vector<int64_t>> groups = candidatesByGroup(data.groups);
 
     OptimizerSteps optimizer(model, options);
+    // The best epoch's parameters and buffers, with TrainOptions::validate.
+    std::vector<torch::Tensor> best;
+    double bestScore = -std::numeric_limits<double>::infinity();
+    auto stateTensors = [&model] {
+      std::vector<torch::Tensor> state = model.parameters();
+      for (const torch::Tensor &b : model.buffers())
+        state.push_back(b);
+      return state;
+    };
     model.train();
     for (int64_t epoch = 1; epoch <= options.epochs && !result.timedOut;
          ++epoch) {
@@ -319,18 +332,44 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
       if (steps == 0)
         continue;
       result.epochLosses.push_back(lossSum / static_cast<double>(steps));
+      double validation = std::numeric_limits<double>::quiet_NaN();
+      if (options.validate) {
+        model.eval();
+        {
+          torch::NoGradGuard noGrad;
+          validation = options.validate(model);
+        }
+        model.train();
+        result.validationScores.push_back(validation);
+        if (validation > bestScore) {
+          bestScore = validation;
+          result.bestEpoch = epoch;
+          torch::NoGradGuard noGrad;
+          best.clear();
+          for (const torch::Tensor &t : stateTensors())
+            best.push_back(t.detach().clone());
+        }
+      }
       if (options.log) {
         EpochLog log;
         log.epoch = epoch;
         log.loss = result.epochLosses.back();
         log.elapsedSeconds = secondsSince(start);
         log.batches = steps;
+        log.validation = validation;
         options.log(log);
       }
     }
     // After a failure the last step's weights stay (TrainResult::error).
-    if (result.error.empty())
+    if (result.error.empty()) {
       optimizer.finish();
+      if (!best.empty()) {
+        torch::NoGradGuard noGrad;
+        std::vector<torch::Tensor> state = stateTensors();
+        for (size_t i = 0; i < state.size(); ++i)
+          state[i].copy_(best[i]);
+      }
+    }
   } catch (const std::exception &e) {
     result.error = std::string("train: ") + e.what();
   }
