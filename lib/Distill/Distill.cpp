@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <random>
 
 using namespace tcl;
@@ -239,9 +240,9 @@ bool addDistillTerm(std::vector<DistillTerm> &terms, double weight,
 llvm::Error trainCKD(RankingModel &student, const RankingData &labeled,
                      const RankingData &unlabeled,
                      const std::vector<DistillTerm> &terms,
-                     const DistillOptions &options,
-                     std::vector<double> &epochLosses) {
-  const TrainOptions &t = options.train;
+                     const DistillOptions &options, const TrainOptions &t,
+                     StageResult &result) {
+  std::vector<double> &epochLosses = result.epochLosses;
   if (std::string error = validateTrainOptions(t); !error.empty())
     return llvm::createStringError(error);
   const bool distill = unlabeled.size() > 0 && !terms.empty();
@@ -256,6 +257,11 @@ llvm::Error trainCKD(RankingModel &student, const RankingData &labeled,
   std::vector<std::vector<int64_t>> unlabeledBatches;
   size_t nextUnlabeled = 0;
   OptimizerSteps optimizer(student, t);
+  std::optional<CheckpointSelector> checkpoints;
+  if (t.validate) {
+    checkpoints.emplace(t.validate);
+    checkpoints->observe(student, 0);
+  }
   student.train();
   for (int64_t epoch = 1; epoch <= t.epochs; ++epoch) {
     double lossSum = 0;
@@ -295,17 +301,24 @@ llvm::Error trainCKD(RankingModel &student, const RankingData &labeled,
       lossSum += value;
       ++steps;
     }
-    if (steps)
-      epochLosses.push_back(lossSum / static_cast<double>(steps));
-    if (t.log && steps) {
-      EpochLog log;
-      log.epoch = epoch;
-      log.loss = epochLosses.back();
-      log.batches = steps;
+    if (!steps)
+      continue;
+    epochLosses.push_back(lossSum / static_cast<double>(steps));
+    EpochLog log;
+    log.epoch = epoch;
+    log.loss = epochLosses.back();
+    log.batches = steps;
+    if (checkpoints)
+      log.validation = checkpoints->observe(student, epoch);
+    if (t.log)
       t.log(log);
-    }
   }
   optimizer.finish();
+  if (checkpoints) {
+    checkpoints->restore(student);
+    result.bestEpoch = checkpoints->bestEpoch();
+    result.validationTop1 = checkpoints->scores();
+  }
   student.eval();
   return llvm::Error::success();
 }
@@ -386,6 +399,28 @@ tcl::trainStage(const ContinualModel *previous, const PlatformPrograms &labeled,
   if (student.model->form() != FeatureForm::Sequence)
     return llvm::createStringError("continual models need a sequence model");
 
+  // The student's training options: checkpoint selection on the held-out
+  // part of the new platform's sample, read through its slot.
+  TrainOptions trainOptions = options.train;
+  trainOptions.validate = nullptr;
+  RankingData validationAt;
+  if (options.validation.size() > 0) {
+    if (std::string error =
+            options.validation.validate(FeatureForm::Sequence, true);
+        !error.empty())
+      return llvm::createStringError("validation programs: " + error);
+    validationAt = withPlatformSlot(options.validation, slot);
+    trainOptions.validate = [&validationAt](RankingModel &model) {
+      return meanGroupTop1(model, validationAt);
+    };
+  }
+  // Results of tcl::train for the stage.
+  auto record = [&result](const TrainResult &trained) {
+    result.epochLosses = trained.epochLosses;
+    result.validationTop1 = trained.validationScores;
+    result.bestEpoch = trained.bestEpoch;
+  };
+
   try {
     if (method == DistillMethod::MTL) {
       std::vector<RankingData> parts;
@@ -398,10 +433,10 @@ tcl::trainStage(const ContinualModel *previous, const PlatformPrograms &labeled,
       if (result.labeledPrograms == 0)
         return llvm::createStringError("mtl: no labelled programs");
       TrainResult trained =
-          tcl::train(*student.model, concatenate(parts), options.train);
+          tcl::train(*student.model, concatenate(parts), trainOptions);
       if (!trained.error.empty())
         return llvm::createStringError(trained.error);
-      result.epochLosses = trained.epochLosses;
+      record(trained);
     } else if (method == DistillMethod::CKD && previous) {
       std::vector<int64_t> oldSlots;
       for (int64_t j = 0; j < static_cast<int64_t>(previous->platforms.size());
@@ -435,8 +470,10 @@ tcl::trainStage(const ContinualModel *previous, const PlatformPrograms &labeled,
             return llvm::createStringError(active.error);
           if (llvm::Error err = copyWeights(*student.model, *active.model))
             return std::move(err);
+          TrainOptions activeOptions = options.train;
+          activeOptions.validate = nullptr;
           TrainResult progressed =
-              tcl::train(*active.model, labeledAt, options.train);
+              tcl::train(*active.model, labeledAt, activeOptions);
           if (!progressed.error.empty())
             return llvm::createStringError("active column: " +
                                            progressed.error);
@@ -448,16 +485,16 @@ tcl::trainStage(const ContinualModel *previous, const PlatformPrograms &labeled,
         }
       }
       if (llvm::Error err = trainCKD(*student.model, labeledAt, unlabeled.data,
-                                     terms, options, result.epochLosses))
+                                     terms, options, trainOptions, result))
         return std::move(err);
     } else {
       result.labeledPrograms = labeled.data.size();
       TrainResult trained =
           tcl::train(*student.model, withPlatformSlot(labeled.data, slot),
-                     options.train);
+                     trainOptions);
       if (!trained.error.empty())
         return llvm::createStringError(trained.error);
-      result.epochLosses = trained.epochLosses;
+      record(trained);
     }
   } catch (const std::exception &e) {
     return llvm::createStringError(std::string("training failed: ") +

@@ -6,6 +6,9 @@
 // RUN: tcl-distill --train=%t.db.jsonl --platform=synthetic-p2 --from=%t.m1.pt --test-manifest=%t.manifest.json --epochs=2 --unlabeled=16 --torch-threads=1 -o %t.m2.pt --json=%t.m2.json 2>&1 | FileCheck %s --check-prefix=CKD
 // RUN: FileCheck %s --check-prefix=JSON2 < %t.m2.json
 // The baselines, with the same parameter count.
+// RUN: tcl-distill --train=%t.db.jsonl --platform=synthetic-p2 --from=%t.m1.pt --epochs=2 --unlabeled=16 --valid-fraction=0.25 --torch-threads=1 -o %t.v2.pt --json=%t.v2.json 2>&1 | FileCheck %s --check-prefix=VALID
+// RUN: FileCheck %s --check-prefix=VALID-JSON < %t.v2.json
+// RUN: not tcl-distill --train=%t.db.jsonl --platform=synthetic-p2 --from=%t.m1.pt --valid-fraction=-0.5 -o %t.bad.pt 2>&1 | FileCheck %s --check-prefix=VALID-RANGE
 // RUN: tcl-distill --train=%t.db.jsonl --platform=synthetic-p2 --from=%t.m1.pt --method=finetune --epochs=1 --torch-threads=1 -o %t.ft.pt 2>&1 | FileCheck %s --check-prefix=FINETUNE
 // RUN: tcl-distill --train=%t.db.jsonl --platform=synthetic-p2 --from=%t.m1.pt --method=scratch --epochs=1 --torch-threads=1 -o %t.sc.pt 2>&1 | FileCheck %s --check-prefix=SCRATCH
 // RUN: tcl-distill --train=%t.db.jsonl --platform=synthetic-p2 --mtl-platform='cpu:avx512,threads=2@AMD EPYC' --method=mtl --config='{"d_model":16,"d_state":4}' --epochs=1 --torch-threads=1 -o %t.mtl.pt 2>&1 | FileCheck %s --check-prefix=MTL
@@ -43,6 +46,16 @@
 // JSON2-NEXT: "heldout": {
 // JSON2: "top1":
 
+// VALID: tcl-distill: validation 3 tasks / 120 programs of synthetic-p2
+// VALID: ckd for synthetic-p2: 280 labelled programs of 7 tasks
+// VALID: epoch 1 loss {{[0-9.]+}} valid top-1 {{[01]\.[0-9]+}}
+// VALID: epoch 2 loss {{[0-9.]+}} valid top-1 {{[01]\.[0-9]+}}
+// VALID: tcl-distill: kept epoch {{[0-2]}} (best validation top-1 {{[01]\.[0-9]+}}; start {{[01]\.[0-9]+}})
+// VALID-JSON: "best_epoch": {{[0-2]}}
+// VALID-JSON: "valid_programs": 120
+// VALID-JSON: "valid_tasks": 3
+// VALID-JSON: "valid_top1": [
+// VALID-RANGE: tcl-distill: --valid-fraction must be in [0, 1), got -0.5
 // FINETUNE: finetune for synthetic-p2
 // FINETUNE: tcl-distill: 8049 parameters
 // SCRATCH: scratch for synthetic-p2

@@ -77,8 +77,8 @@
 // VALID: train 1 tasks / 10 programs, test 1 tasks / 10 programs
 // VALID: epoch 1 loss {{[0-9.]+}} valid top-1 {{[01]\.[0-9]+}}
 // VALID: epoch 2 loss {{[0-9.]+}} valid top-1 {{[01]\.[0-9]+}}
-// VALID: kept epoch {{[12]}} of 2 (best validation top-1)
-// VALID-JSON: "best_epoch": {{[12]}}
+// VALID: kept epoch {{[0-2]}} of 2 (best validation top-1 {{[01]\.[0-9]+}}; initial weights {{[01]\.[0-9]+}})
+// VALID-JSON: "best_epoch": {{[0-2]}}
 // VALID-JSON: "valid_fraction": 0.5
 // VALID-JSON: "valid_tasks": 1
 // VALID-JSON: "valid_top1": [

@@ -266,6 +266,42 @@ TEST_F(DistillTest, DistillationReducesForgettingVersusFineTuning) {
   EXPECT_DOUBLE_EQ(pairwise(*first->model.model, p1Test, 0), before);
 }
 
+TEST_F(DistillTest, ValidationKeepsTheBestCheckpointOfEveryMethod) {
+  RankingData p1 = synthetic(12, 8, w1, 1);
+  llvm::Expected<StageResult> first = trainStage(
+      nullptr, {"P1", p1}, {}, {}, optionsFor(DistillMethod::Scratch, 10));
+  ASSERT_TRUE(static_cast<bool>(first)) << llvm::toString(first.takeError());
+  EXPECT_TRUE(first->validationTop1.empty());
+  EXPECT_EQ(first->bestEpoch, -1);
+
+  PlatformPrograms p2{"P2", synthetic(12, 8, w2, 3)};
+  PlatformPrograms p2Unlabeled{"P2", synthetic(6, 8, w2, 4)};
+  RankingData p2Valid = synthetic(6, 8, w2, 5);
+  std::vector<PlatformPrograms> all{{"P1", p1}, p2};
+  for (DistillMethod method : {DistillMethod::CKD, DistillMethod::FineTune,
+                               DistillMethod::Scratch, DistillMethod::MTL}) {
+    DistillOptions o = optionsFor(method, 6);
+    o.validation = p2Valid;
+    llvm::Expected<StageResult> stage =
+        trainStage(&first->model, p2, p2Unlabeled, all, o);
+    ASSERT_TRUE(static_cast<bool>(stage)) << llvm::toString(stage.takeError());
+    const std::string name = stringifyDistillMethod(method).str();
+    // The start and each of the 6 epochs, and the kept weights score what
+    // their epoch scored.
+    ASSERT_EQ(stage->validationTop1.size(), 7u) << name;
+    ASSERT_GE(stage->bestEpoch, 0) << name;
+    const int64_t slot = 1;
+    const double kept = stage->validationTop1[stage->bestEpoch];
+    EXPECT_EQ(kept, *std::max_element(stage->validationTop1.begin(),
+                                       stage->validationTop1.end()))
+        << name;
+    EXPECT_NEAR(meanGroupTop1(*stage->model.model,
+                              withPlatformSlot(p2Valid, slot)),
+                kept, 1e-6)
+        << name;
+  }
+}
+
 TEST_F(DistillTest, ActiveColumnPullsTheNewPlatformTowardsItsFineTuning) {
   RankingData p1 = synthetic(24, 16, w1, 1);
   llvm::Expected<StageResult> first = trainStage(

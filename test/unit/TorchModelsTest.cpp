@@ -801,11 +801,18 @@ TEST_F(TorchModelsTest, WeightAverageIsBiasCorrectedEMAOfSteps) {
 
 TEST_F(TorchModelsTest, CheckpointSelectionKeepsBestValidatedEpoch) {
   // One batch per epoch (see above): a run of t epochs ends with the weights
-  // of epoch t of any longer run.
+  // of epoch t of any longer run. `validation` holds the scores to return
+  // for the initial weights and after each of the epochs.
   RankingData data = syntheticData(4, 8, 13);
   const char *config =
       R"({"model":"mamba","token_dim":6,"workload_dim":3,"d_model":8,)"
       R"("d_state":4,"layers":1,"head_hidden":8})";
+  auto weightsOf = [](RankingModel &model) {
+    std::vector<torch::Tensor> weights;
+    for (const torch::Tensor &p : model.parameters())
+      weights.push_back(p.detach().clone());
+    return weights;
+  };
   auto run = [&](int64_t epochs, std::vector<double> validation,
                  TrainResult *out = nullptr) {
     std::shared_ptr<RankingModel> model = makeModel(config, 9);
@@ -829,18 +836,15 @@ TEST_F(TorchModelsTest, CheckpointSelectionKeepsBestValidatedEpoch) {
     EXPECT_TRUE(alwaysEval) << "validate ran in training mode or with grads";
     if (!validation.empty()) {
       EXPECT_EQ(result.validationScores.size(), validation.size());
-      EXPECT_EQ(logged.size(), validation.size());
-      for (size_t i = 0; i < validation.size(); ++i)
-        EXPECT_TRUE(logged[i] == validation[i] ||
-                    (std::isnan(logged[i]) && std::isnan(validation[i])))
+      EXPECT_EQ(logged.size() + 1, validation.size());
+      for (size_t i = 0; i < logged.size(); ++i)
+        EXPECT_TRUE(logged[i] == validation[i + 1] ||
+                    (std::isnan(logged[i]) && std::isnan(validation[i + 1])))
             << "epoch " << i + 1 << " logged " << logged[i];
     }
     if (out)
       *out = result;
-    std::vector<torch::Tensor> weights;
-    for (const torch::Tensor &p : model->parameters())
-      weights.push_back(p.detach().clone());
-    return weights;
+    return weightsOf(*model);
   };
   auto same = [](const std::vector<torch::Tensor> &a,
                  const std::vector<torch::Tensor> &b) {
@@ -851,19 +855,25 @@ TEST_F(TorchModelsTest, CheckpointSelectionKeepsBestValidatedEpoch) {
         return false;
     return true;
   };
+  std::vector<torch::Tensor> initial = weightsOf(*makeModel(config, 9));
   std::vector<torch::Tensor> epoch2 = run(2, {}), epoch4 = run(4, {});
   ASSERT_FALSE(same(epoch2, epoch4));
+  ASSERT_FALSE(same(initial, epoch2));
 
   // Best at epoch 2, tied later by epoch 4: the earlier one is kept.
   TrainResult result;
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  EXPECT_TRUE(same(run(4, {0.2, 0.9, nan, 0.9}, &result), epoch2));
+  EXPECT_TRUE(same(run(4, {0.1, 0.2, 0.9, nan, 0.9}, &result), epoch2));
   EXPECT_EQ(result.bestEpoch, 2);
-  EXPECT_TRUE(same(run(4, {0.1, 0.2, 0.3, 0.4}, &result), epoch4));
+  EXPECT_TRUE(same(run(4, {0.0, 0.1, 0.2, 0.3, 0.4}, &result), epoch4));
   EXPECT_EQ(result.bestEpoch, 4);
-  // No usable score: the last weights stay.
-  EXPECT_TRUE(same(run(4, {nan, nan, nan, nan}, &result), epoch4));
+  // The initial weights can win (e.g. a pretrained model that fine-tuning
+  // only makes worse).
+  EXPECT_TRUE(same(run(4, {0.9, 0.1, 0.2, 0.3, 0.4}, &result), initial));
   EXPECT_EQ(result.bestEpoch, 0);
+  // No usable score: the last weights stay.
+  EXPECT_TRUE(same(run(4, {nan, nan, nan, nan, nan}, &result), epoch4));
+  EXPECT_EQ(result.bestEpoch, -1);
 
   std::shared_ptr<RankingModel> model = makeModel(config, 9);
   TrainOptions options;

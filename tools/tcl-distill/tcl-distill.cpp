@@ -18,6 +18,8 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <optional>
 #include <random>
@@ -133,6 +135,13 @@ static cl::opt<unsigned>
     threads("torch-threads", cl::init(0),
             cl::desc("Intra-op threads (0: all cores); OpenBLAS gets as many"),
             cl::cat(category));
+static cl::opt<double> validFraction(
+    "valid-fraction", cl::init(0),
+    cl::desc("Hold out this fraction of the new platform's labelled tasks "
+             "(seeded by --seed, at least one) and keep the student's "
+             "weights with the best top-1 on them, of its start and every "
+             "epoch's (0: off; in [0, 1); not with --ema-decay)"),
+    cl::cat(category));
 static cl::opt<uint64_t> seed("seed", cl::init(0),
                               cl::desc("Seed of the model, batches and "
                                        "unlabelled programs"),
@@ -229,6 +238,12 @@ int main(int argc, char **argv) {
       return fail("--" + w->ArgStr + " must be finite and >= 0");
   if (!(temperature > 0))
     return fail("--temperature must be positive");
+  if (!(validFraction >= 0 && validFraction < 1))
+    return fail("--valid-fraction must be in [0, 1), got " +
+                std::to_string(validFraction.getValue()));
+  if (validFraction > 0 && emaDecay > 0)
+    return fail("--valid-fraction keeps one epoch's weights; it does not "
+                "combine with --ema-decay");
   if (llvm::sys::fs::equivalent(outputFile, fromModel))
     return fail("-o '" + outputFile + "' is the --from model");
 
@@ -258,8 +273,11 @@ int main(int argc, char **argv) {
   options.train.emaDecay = emaDecay;
   options.train.seed = seed;
   options.train.log = [](const EpochLog &log) {
-    llvm::errs() << llvm::format("  epoch %3lld  loss %.4f\n",
+    llvm::errs() << llvm::format("  epoch %3lld  loss %.4f",
                                  static_cast<long long>(log.epoch), log.loss);
+    if (!std::isnan(log.validation))
+      llvm::errs() << llvm::format("  valid top-1 %.4f", log.validation);
+    llvm::errs() << "\n";
   };
   options.phase = [](llvm::StringRef name) {
     llvm::errs() << name << ":\n";
@@ -302,6 +320,30 @@ int main(int argc, char **argv) {
   if (labeled->size() == 0 && m != DistillMethod::MTL)
     return fail("'" + trainDatabase + "' has no usable record of platform '" +
                 platform + "' outside the held-out tasks");
+  // Validation tasks for checkpoint selection, out of the labelled sample.
+  llvm::StringSet<> validKeys;
+  TrainingData valid;
+  if (validFraction > 0) {
+    std::vector<std::string> keys = labeled->groupKeys;
+    if (keys.size() < 2)
+      return fail("--valid-fraction needs at least two labelled tasks of "
+                  "platform '" + platform + "'");
+    std::mt19937_64 rng(seed ^ 0x76616c6964ULL);
+    std::shuffle(keys.begin(), keys.end(), rng);
+    const size_t count = std::clamp<size_t>(
+        static_cast<size_t>(std::lround(validFraction * keys.size())), 1,
+        keys.size() - 1);
+    for (size_t i = 0; i < count; ++i)
+      validKeys.insert(keys[i]);
+    valid = selectGroups(
+        *labeled, [&](llvm::StringRef key) { return validKeys.contains(key); });
+    *labeled = selectGroups(
+        *labeled, [&](llvm::StringRef key) { return !validKeys.contains(key); });
+    options.validation = toRankingData(valid);
+    llvm::errs() << "tcl-distill: validation " << valid.groupKeys.size()
+                 << " tasks / " << valid.size() << " programs of " << platform
+                 << "\n";
+  }
   std::vector<PlatformPrograms> all;
   if (m == DistillMethod::MTL) {
     std::vector<std::string> ids(mtlPlatforms.begin(), mtlPlatforms.end());
@@ -312,6 +354,11 @@ int main(int argc, char **argv) {
           loadPlatform(*db, id, options.maxLength, heldOut, nullptr, 0);
       if (!d)
         return fail(llvm::toString(d.takeError()));
+      // The new platform's validation tasks stay out of MTL's data too.
+      if (id == platform.getValue() && !validKeys.empty())
+        *d = selectGroups(*d, [&](llvm::StringRef key) {
+          return !validKeys.contains(key);
+        });
       if (d->size() == 0)
         return fail("--mtl-platform: '" + trainDatabase +
                     "' has no usable record of platform '" + id + "'");
@@ -337,6 +384,18 @@ int main(int argc, char **argv) {
     return fail(llvm::toString(stage.takeError()));
   ContinualModel &model = stage->model;
   const int64_t parameters = model.model->parameterCount();
+  if (!stage->validationTop1.empty()) {
+    if (stage->bestEpoch >= 0)
+      llvm::errs() << llvm::format(
+          "tcl-distill: kept epoch %lld (best validation top-1 %.4f; start "
+          "%.4f)\n",
+          static_cast<long long>(stage->bestEpoch),
+          stage->validationTop1[stage->bestEpoch],
+          stage->validationTop1.front());
+    else
+      llvm::errs() << "tcl-distill: no validation top-1 was finite; kept the "
+                      "last epoch's weights\n";
+  }
 
   // Scores of every platform of the model on the held-out networks.
   llvm::json::Object scoresJSON, zeroShotJSON;
@@ -434,6 +493,11 @@ int main(int argc, char **argv) {
       {"new_slot", newSlot.getValue()},
       {"temperature", temperature.getValue()},
       {"ema_decay", emaDecay.getValue()},
+      {"valid_fraction", validFraction.getValue()},
+      {"valid_tasks", static_cast<int64_t>(valid.groupKeys.size())},
+      {"valid_programs", static_cast<int64_t>(valid.size())},
+      {"best_epoch", stage->bestEpoch},
+      {"valid_top1", llvm::json::Array(stage->validationTop1)},
       {"seed", static_cast<int64_t>(seed.getValue())},
   };
   if (llvm::Error err = saveContinualModel(model, outputFile, summary))

@@ -132,9 +132,10 @@ static cl::opt<unsigned>
 static cl::opt<double> validFraction(
     "valid-fraction", cl::init(0),
     cl::desc("Hold out this fraction of the training tasks (seeded by "
-             "--seed, at least one task) and keep the weights of the epoch "
-             "with the best mean top-1 on them instead of the last epoch's "
-             "(0: off; in [0, 1); not with --ema-decay)"),
+             "--seed, at least one task) and keep the weights with the best "
+             "mean top-1 on them, of the initial ones (--init) and every "
+             "epoch's, instead of the last epoch's (0: off; in [0, 1); not "
+             "with --ema-decay)"),
     cl::cat(category));
 static cl::opt<uint64_t> seed("seed", cl::init(0),
                               cl::desc("Seed of initialization and batching"),
@@ -162,9 +163,9 @@ struct Trained {
   std::vector<float> scores;
   int64_t parameters = 0;
   int64_t epochs = 0;
-  /// With --valid-fraction: the epoch kept and the validation top-1 per
-  /// epoch.
-  int64_t bestEpoch = 0;
+  /// With --valid-fraction: the epoch kept (0: the initial weights, -1:
+  /// none) and the validation top-1 of the initial weights and per epoch.
+  int64_t bestEpoch = -1;
   std::vector<double> validationTop1;
   double trainSeconds = 0;
   double finalLoss = 0;
@@ -178,21 +179,6 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                        start)
       .count();
-}
-
-/// Mean top-1 over the tasks of `valid` (each task weighs 1) of `model`'s
-/// scores; NaN (never the best epoch) when prediction fails.
-double validationTop1(RankingModel &model, const TrainingData &valid,
-                      const RankingData &validData) {
-  torch::Tensor scores = tcl::predict(model, validData);
-  if (!scores.defined())
-    return std::numeric_limits<double>::quiet_NaN();
-  auto s = scores.accessor<float, 1>();
-  std::vector<double> values(s.size(0)), labels(valid.labels.begin(),
-                                                valid.labels.end());
-  for (int64_t i = 0; i < s.size(0); ++i)
-    values[i] = s[i];
-  return topKScore(tasksFromLabels(valid.groups, labels, values), 1);
 }
 
 /// A LibTorch model of `config` trained on `train`, scoring `eval`; with
@@ -248,7 +234,7 @@ Trained trainNeural(const std::string &config, const TrainingData &train,
   if (valid.size() > 0) {
     validData = toRankingData(valid);
     options.validate = [&](RankingModel &m) {
-      return validationTop1(m, valid, validData);
+      return meanGroupTop1(m, validData);
     };
   }
   options.log = [](const EpochLog &log) {
@@ -268,9 +254,15 @@ Trained trainNeural(const std::string &config, const TrainingData &train,
   r.epochs = static_cast<int64_t>(trained.epochLosses.size());
   r.bestEpoch = trained.bestEpoch;
   r.validationTop1 = trained.validationScores;
-  if (valid.size() > 0)
-    llvm::errs() << "tcl-train: kept epoch " << r.bestEpoch << " of "
-                 << r.epochs << " (best validation top-1)\n";
+  if (valid.size() > 0 && r.bestEpoch >= 0)
+    llvm::errs() << llvm::format(
+        "tcl-train: kept epoch %lld of %lld (best validation top-1 %.4f; "
+        "initial weights %.4f)\n",
+        static_cast<long long>(r.bestEpoch), static_cast<long long>(r.epochs),
+        r.validationTop1[r.bestEpoch], r.validationTop1.front());
+  else if (valid.size() > 0)
+    llvm::errs() << "tcl-train: no validation top-1 was finite; kept the "
+                    "last epoch's weights\n";
   r.trainSeconds = trained.seconds;
   r.finalLoss = trained.epochLosses.empty() ? 0 : trained.epochLosses.back();
   if (eval.size() > 0) {

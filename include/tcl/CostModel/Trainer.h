@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <utility>
 #include <random>
 #include <string>
 #include <vector>
@@ -113,14 +114,10 @@ struct TrainOptions {
   /// Stop after the batch during which this many seconds have passed;
   /// <= 0 means no limit.
   double timeLimitSeconds = 0;
-  /// Checkpoint selection on held-out data (early stopping that keeps
-  /// training: Prechelt, "Early Stopping - But When?", 1998, the "best
-  /// validation error" rule): when set, called after every completed epoch
-  /// with the model in eval mode and gradients off; it returns a score,
-  /// higher is better (e.g. the top-1 of held-out training tasks). train()
-  /// copies the parameters and buffers of the best-scoring epoch (the
-  /// earliest on ties; NaN never wins) and ends with them. A c10::Error it
-  /// throws ends training like a LibTorch error. Exclusive with emaDecay > 0.
+  /// Checkpoint selection on held-out data (CheckpointSelector): when set,
+  /// called with the initial weights and after every completed epoch, and
+  /// training ends with the best-scoring weights. Exclusive with
+  /// emaDecay > 0.
   std::function<double(RankingModel &)> validate;
   /// Called after every epoch when set (after validate).
   std::function<void(const EpochLog &)> log;
@@ -137,11 +134,12 @@ struct TrainResult {
   double seconds = 0;
   /// True when timeLimitSeconds ended training early.
   bool timedOut = false;
-  /// With TrainOptions::validate: its score after each completed epoch, and
-  /// the 1-based epoch whose weights the model ends with (0: none chosen,
-  /// e.g. every score NaN, and the model keeps the last weights).
+  /// With TrainOptions::validate: its score of the initial weights (index
+  /// 0) and after each completed epoch (index = epoch), and the epoch whose
+  /// weights the model ends with (0: the initial ones; -1: none chosen,
+  /// every score NaN, and the model keeps the last weights).
   std::vector<double> validationScores;
-  int64_t bestEpoch = 0;
+  int64_t bestEpoch = -1;
 };
 
 /// The candidate indices of each group of `groups` (int64 [N]), in
@@ -190,6 +188,39 @@ private:
   double decayPower = 1; // emaDecay^steps, for the bias correction
 };
 
+/// Checkpoint selection by a validation score, the "best validation error"
+/// rule of early stopping (Prechelt, "Early Stopping - But When?", in
+/// Neural Networks: Tricks of the Trade, 1998, sec. 2.1) without stopping:
+/// a training loop calls observe() with the initial weights (epoch 0) and
+/// after every epoch, then restore(). Keeps a copy of the parameters and
+/// buffers of the best-scoring epoch (higher is better; the earliest on
+/// ties; NaN never wins). Shared by train() and the distillation loop.
+class CheckpointSelector {
+public:
+  explicit CheckpointSelector(std::function<double(RankingModel &)> validate)
+      : validate(std::move(validate)) {}
+
+  /// Scores `model` with the validation function in eval mode without
+  /// gradients (restoring its training mode afterwards), records the score
+  /// as `epoch`'s, and copies the weights when it is the best so far.
+  /// LibTorch errors of the validation function propagate as c10::Error.
+  double observe(RankingModel &model, int64_t epoch);
+  /// Copies the best weights back into `model` (of the same architecture);
+  /// false, changing nothing, when no score was finite.
+  bool restore(RankingModel &model) const;
+  /// The epoch restore() returns to, -1 when none.
+  int64_t bestEpoch() const { return best; }
+  /// Every observed score, in observation order.
+  const std::vector<double> &scores() const { return history; }
+
+private:
+  std::function<double(RankingModel &)> validate;
+  std::vector<torch::Tensor> weights;
+  std::vector<double> history;
+  double bestScore = -std::numeric_limits<double>::infinity();
+  int64_t best = -1;
+};
+
 /// Trains `model` on `data` (groups shuffled with options.seed each epoch,
 /// batches of whole groups, Adam, gradient clipping) and leaves it in eval
 /// mode. Never throws.
@@ -207,6 +238,12 @@ RankingData selectRows(const RankingData &data, const torch::Tensor &rows);
 /// undefined tensor and sets `error`.
 torch::Tensor predict(RankingModel &model, const RankingData &data,
                       int64_t batchSize = 512, std::string *error = nullptr);
+
+/// TenSet's top-1 score (topKScore, Ranking.h) of `model`'s predictions
+/// over the groups (tasks) of `data`, every group weighing 1, with the
+/// latencies implied by data.labels: the validation score of checkpoint
+/// selection. NaN when prediction fails or no group has a positive label.
+double meanGroupTop1(RankingModel &model, const RankingData &data);
 
 /// Embeddings (RankingModel::embed) of all N candidates of `data`, float
 /// [N, H], in eval mode without gradients, `batchSize` candidates at a time;

@@ -151,8 +151,15 @@ struct DistillOptions {
   /// (docs/results/continual-v3.md).
   bool copyPreviousSlot = false;
   /// Epochs over L, learning rate, seed, batching (the ranking loss is
-  /// always LambdaRank).
+  /// always LambdaRank). train.validate is ignored: see validation.
   TrainOptions train;
+  /// Labelled programs of the new platform held out of the stage's sample
+  /// (sequence form without the platform slot, labels and groups set): when
+  /// not empty, every method keeps the student's weights with the best
+  /// top-1 on them (meanGroupTop1 through the new platform's slot;
+  /// CheckpointSelector, Trainer.h), of its starting weights and every
+  /// epoch's. A Progress & Compress active column is trained without it.
+  RankingData validation;
   /// Called with the name of each training phase as it starts ("active
   /// column", "compress") when a stage has more than one; may be empty.
   std::function<void(llvm::StringRef)> phase;
@@ -176,6 +183,11 @@ struct StageResult {
   double trainSeconds = 0;
   int64_t labeledPrograms = 0, unlabeledPrograms = 0;
   std::vector<double> epochLosses;
+  /// With DistillOptions::validation: the validation top-1 of the start
+  /// (index 0) and after each epoch, and the epoch kept (0: the start; -1:
+  /// none finite, the last weights kept).
+  std::vector<double> validationTop1;
+  int64_t bestEpoch = -1;
 };
 
 /// Trains the model of a new platform `labeled.platform` (see the file

@@ -13,6 +13,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <random>
 
 using namespace tcl;
@@ -246,6 +247,47 @@ void OptimizerSteps::finish() {
     params[i].copy_(average[i] / (1.0 - decayPower));
 }
 
+namespace {
+/// Parameters then buffers, in registration order.
+std::vector<torch::Tensor> stateTensors(RankingModel &model) {
+  std::vector<torch::Tensor> state = model.parameters();
+  for (const torch::Tensor &b : model.buffers())
+    state.push_back(b);
+  return state;
+}
+} // namespace
+
+double CheckpointSelector::observe(RankingModel &model, int64_t epoch) {
+  const bool wasTraining = model.is_training();
+  model.eval();
+  double score;
+  {
+    torch::NoGradGuard noGrad;
+    score = validate(model);
+  }
+  model.train(wasTraining);
+  history.push_back(score);
+  if (score > bestScore) {
+    bestScore = score;
+    best = epoch;
+    torch::NoGradGuard noGrad;
+    weights.clear();
+    for (const torch::Tensor &t : stateTensors(model))
+      weights.push_back(t.detach().clone());
+  }
+  return score;
+}
+
+bool CheckpointSelector::restore(RankingModel &model) const {
+  if (weights.empty())
+    return false;
+  torch::NoGradGuard noGrad;
+  std::vector<torch::Tensor> state = stateTensors(model);
+  for (size_t i = 0; i < state.size(); ++i)
+    state[i].copy_(weights[i]);
+  return true;
+}
+
 TrainResult tcl::train(RankingModel &model, const RankingData &data,
                        const TrainOptions &options) {
   TrainResult result;
@@ -278,15 +320,11 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
     std::vector<std::vector<int64_t>> groups = candidatesByGroup(data.groups);
 
     OptimizerSteps optimizer(model, options);
-    // The best epoch's parameters and buffers, with TrainOptions::validate.
-    std::vector<torch::Tensor> best;
-    double bestScore = -std::numeric_limits<double>::infinity();
-    auto stateTensors = [&model] {
-      std::vector<torch::Tensor> state = model.parameters();
-      for (const torch::Tensor &b : model.buffers())
-        state.push_back(b);
-      return state;
-    };
+    std::optional<CheckpointSelector> checkpoints;
+    if (options.validate) {
+      checkpoints.emplace(options.validate);
+      checkpoints->observe(model, 0);
+    }
     model.train();
     for (int64_t epoch = 1; epoch <= options.epochs && !result.timedOut;
          ++epoch) {
@@ -332,24 +370,8 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
       if (steps == 0)
         continue;
       result.epochLosses.push_back(lossSum / static_cast<double>(steps));
-      double validation = std::numeric_limits<double>::quiet_NaN();
-      if (options.validate) {
-        model.eval();
-        {
-          torch::NoGradGuard noGrad;
-          validation = options.validate(model);
-        }
-        model.train();
-        result.validationScores.push_back(validation);
-        if (validation > bestScore) {
-          bestScore = validation;
-          result.bestEpoch = epoch;
-          torch::NoGradGuard noGrad;
-          best.clear();
-          for (const torch::Tensor &t : stateTensors())
-            best.push_back(t.detach().clone());
-        }
-      }
+      double validation = checkpoints ? checkpoints->observe(model, epoch)
+                                      : std::numeric_limits<double>::quiet_NaN();
       if (options.log) {
         EpochLog log;
         log.epoch = epoch;
@@ -363,11 +385,10 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
     // After a failure the last step's weights stay (TrainResult::error).
     if (result.error.empty()) {
       optimizer.finish();
-      if (!best.empty()) {
-        torch::NoGradGuard noGrad;
-        std::vector<torch::Tensor> state = stateTensors();
-        for (size_t i = 0; i < state.size(); ++i)
-          state[i].copy_(best[i]);
+      if (checkpoints) {
+        checkpoints->restore(model);
+        result.bestEpoch = checkpoints->bestEpoch();
+        result.validationScores = checkpoints->scores();
       }
     }
   } catch (const std::exception &e) {
@@ -446,4 +467,20 @@ torch::Tensor tcl::embed(RankingModel &model, const RankingData &data,
                          int64_t batchSize, std::string *error) {
   return applyBatched(model, data, batchSize, error, "embed",
                       torch::zeros({0, 0}), &RankingModel::embed);
+}
+
+double tcl::meanGroupTop1(RankingModel &model, const RankingData &data) {
+  torch::Tensor scores = tcl::predict(model, data);
+  if (!scores.defined() || !data.labels.defined() || !data.groups.defined())
+    return std::numeric_limits<double>::quiet_NaN();
+  auto toDoubles = [](const torch::Tensor &t) {
+    torch::Tensor d = t.to(torch::kDouble).contiguous();
+    return std::vector<double>(d.data_ptr<double>(),
+                               d.data_ptr<double>() + d.numel());
+  };
+  torch::Tensor groups = data.groups.contiguous();
+  std::vector<int64_t> ids(groups.data_ptr<int64_t>(),
+                           groups.data_ptr<int64_t>() + groups.numel());
+  return topKScore(
+      tasksFromLabels(ids, toDoubles(data.labels), toDoubles(scores)), 1);
 }
