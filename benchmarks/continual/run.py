@@ -79,6 +79,8 @@ def run_stage(args: argparse.Namespace, method: str, stage: int, seed: int,
            f"--gamma={args.gamma}", f"-o={model}", f"--json={summary}"]
     if stage > 0 and method in ("ckd", "finetune"):
         cmd.append(f"--new-slot={args.new_slot}")
+    if stage > 0 and args.valid_fraction > 0:
+        cmd.append(f"--valid-fraction={args.valid_fraction}")
     if stage == 0 or method in ("scratch", "mtl"):
         cmd.append(f"--config={args.config}")
     if stage == 0:
@@ -193,6 +195,11 @@ def main(argv: Optional[list[str]] = None) -> int:
                    help="tcl-distill --new-slot for ckd and finetune: the new "
                    "platform's slot starts from zero (default) or as a copy "
                    "of the previous platform's")
+    p.add_argument("--valid-fraction", type=float, default=0.0,
+                   help="tcl-distill --valid-fraction for every method from "
+                   "stage 2 on: checkpoint selection on this fraction of the "
+                   "new platform's labelled tasks, held out of its sample "
+                   "(default 0: off; the first stage never uses it)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--force", action="store_true")
     p.add_argument("--build-dir", type=Path, default=REPO / "build")
@@ -276,7 +283,7 @@ def write_results(args: argparse.Namespace, platforms: list[str],
             "first_max_per_task": args.first_max_per_task,
             "unlabeled": args.unlabeled, "alpha": args.alpha,
             "beta": args.beta, "gamma": args.gamma, "new_slot": args.new_slot,
-            "threads": args.threads}
+            "valid_fraction": args.valid_fraction, "threads": args.threads}
     cells = {}
     for method in methods:
         for stage in range(1, len(platforms) + 1):
