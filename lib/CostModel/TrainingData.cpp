@@ -11,8 +11,10 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
 
 using namespace tcl;
 
@@ -188,4 +190,32 @@ tcl::selectGroups(const TrainingData &data,
     out.segments.insert(out.segments.end(), statement - first, n);
   }
   return out;
+}
+
+llvm::Expected<TrainingData> tcl::takeValidationGroups(TrainingData &data,
+                                                       double fraction,
+                                                       uint64_t seed) {
+  if (!(fraction > 0 && fraction < 1))
+    return llvm::createStringError("validation fraction must be in (0, 1), "
+                                   "got " +
+                                   std::to_string(fraction));
+  std::vector<std::string> keys = data.groupKeys;
+  if (keys.size() < 2)
+    return llvm::createStringError(
+        "holding out validation tasks needs at least two tasks, got " +
+        std::to_string(keys.size()));
+  // A stream of its own: the same seed also drives training's shuffles.
+  std::mt19937_64 rng(seed ^ 0x76616c6964ULL);
+  std::shuffle(keys.begin(), keys.end(), rng);
+  const size_t count = std::clamp<size_t>(
+      static_cast<size_t>(std::lround(fraction * keys.size())), 1,
+      keys.size() - 1);
+  llvm::StringSet<> held;
+  for (size_t i = 0; i < count; ++i)
+    held.insert(keys[i]);
+  TrainingData valid =
+      selectGroups(data, [&](llvm::StringRef key) { return held.contains(key); });
+  data = selectGroups(
+      data, [&](llvm::StringRef key) { return !held.contains(key); });
+  return valid;
 }

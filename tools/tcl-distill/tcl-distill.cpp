@@ -324,21 +324,14 @@ int main(int argc, char **argv) {
   llvm::StringSet<> validKeys;
   TrainingData valid;
   if (validFraction > 0) {
-    std::vector<std::string> keys = labeled->groupKeys;
-    if (keys.size() < 2)
-      return fail("--valid-fraction needs at least two labelled tasks of "
-                  "platform '" + platform + "'");
-    std::mt19937_64 rng(seed ^ 0x76616c6964ULL);
-    std::shuffle(keys.begin(), keys.end(), rng);
-    const size_t count = std::clamp<size_t>(
-        static_cast<size_t>(std::lround(validFraction * keys.size())), 1,
-        keys.size() - 1);
-    for (size_t i = 0; i < count; ++i)
-      validKeys.insert(keys[i]);
-    valid = selectGroups(
-        *labeled, [&](llvm::StringRef key) { return validKeys.contains(key); });
-    *labeled = selectGroups(
-        *labeled, [&](llvm::StringRef key) { return !validKeys.contains(key); });
+    llvm::Expected<TrainingData> taken =
+        takeValidationGroups(*labeled, validFraction, seed);
+    if (!taken)
+      return fail("--valid-fraction: platform '" + platform +
+                  "': " + llvm::toString(taken.takeError()));
+    valid = std::move(*taken);
+    for (const std::string &key : valid.groupKeys)
+      validKeys.insert(key);
     options.validation = toRankingData(valid);
     llvm::errs() << "tcl-distill: validation " << valid.groupKeys.size()
                  << " tasks / " << valid.size() << " programs of " << platform

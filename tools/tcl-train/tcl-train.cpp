@@ -492,21 +492,11 @@ int main(int argc, char **argv) {
   // Validation tasks for checkpoint selection, from the training tasks.
   TrainingData valid;
   if (validFraction > 0) {
-    std::vector<std::string> keys = train.groupKeys;
-    if (keys.size() < 2)
-      return fail("--valid-fraction needs at least two training tasks");
-    std::mt19937_64 rng(seed ^ 0x76616c6964ULL);
-    std::shuffle(keys.begin(), keys.end(), rng);
-    size_t count = std::clamp<size_t>(
-        static_cast<size_t>(std::lround(validFraction * keys.size())), 1,
-        keys.size() - 1);
-    llvm::StringSet<> validKeys;
-    for (size_t i = 0; i < count; ++i)
-      validKeys.insert(keys[i]);
-    valid = selectGroups(
-        train, [&](llvm::StringRef key) { return validKeys.contains(key); });
-    train = selectGroups(
-        train, [&](llvm::StringRef key) { return !validKeys.contains(key); });
+    llvm::Expected<TrainingData> taken =
+        takeValidationGroups(train, validFraction, seed);
+    if (!taken)
+      return fail("--valid-fraction: " + llvm::toString(taken.takeError()));
+    valid = std::move(*taken);
     llvm::errs() << "tcl-train: validation " << valid.groupKeys.size()
                  << " tasks / " << valid.size() << " programs\n";
   }

@@ -80,6 +80,16 @@ void appendProgram(TrainingData &data, const SequenceFeatureExtractor &sequence,
 TrainingData selectGroups(const TrainingData &data,
                           llvm::function_ref<bool(llvm::StringRef key)> keep);
 
+/// Moves a seeded random fraction of `data`'s groups (tasks) out of it, as
+/// the held-out tasks of checkpoint selection (tcl-train and tcl-distill
+/// --valid-fraction): round(fraction * G) of its G groups, at least 1 and
+/// at most G - 1, shuffled with std::mt19937_64 seeded from `seed`. Returns
+/// them (selectGroups order) and leaves the others in `data`. Errors, with
+/// `data` unchanged, when fraction is not in (0, 1) or G < 2.
+llvm::Expected<TrainingData> takeValidationGroups(TrainingData &data,
+                                                  double fraction,
+                                                  uint64_t seed);
+
 /// One task's usable records, as loadTrainingData() reads them.
 struct TaskRecords {
   const WorkloadRecord *workload = nullptr;
