@@ -8,6 +8,7 @@
 
 #include "llvm/Support/FileSystem.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -147,5 +148,70 @@ TEST_F(TrainingDataTest, BrokenKernelNamesTheWorkload) {
   EXPECT_NE(message.find("workload 'matmul_broken': cannot parse the kernel"),
             std::string::npos)
       << message;
+}
+
+TEST(TrainingDataSplitTest, ValidationGroupsAreASeededDisjointFraction) {
+  // 10 groups of 3 programs (only the fields selectGroups copies per
+  // program and group matter here).
+  auto make = [] {
+    TrainingData d;
+    d.maxLength = 1;
+    for (int64_t g = 0; g < 10; ++g) {
+      d.groupKeys.push_back("task" + std::to_string(g));
+      d.groupKinds.push_back("matmul");
+      for (int i = 0; i < 3; ++i) {
+        d.groups.push_back(g);
+        d.labels.push_back(0.5f);
+        d.latencies.push_back(1.0);
+        d.tokens.insert(d.tokens.end(), kNumTokenFeatures,
+                        static_cast<float>(g));
+        d.mask.push_back(1);
+        d.workload.insert(d.workload.end(), kNumTaskFeatures, 0.0f);
+      }
+    }
+    return d;
+  };
+  TrainingData a = make(), b = make(), c = make();
+  llvm::Expected<TrainingData> va = takeValidationGroups(a, 0.2, 5);
+  llvm::Expected<TrainingData> vb = takeValidationGroups(b, 0.2, 5);
+  ASSERT_TRUE(static_cast<bool>(va)) << llvm::toString(va.takeError());
+  ASSERT_TRUE(static_cast<bool>(vb)) << llvm::toString(vb.takeError());
+  EXPECT_EQ(va->groupKeys.size(), 2u);
+  EXPECT_EQ(va->size(), 6u);
+  EXPECT_EQ(a.groupKeys.size(), 8u);
+  EXPECT_EQ(a.size(), 24u);
+  EXPECT_EQ(va->groupKeys, vb->groupKeys) << "not reproducible for a seed";
+  for (const std::string &key : va->groupKeys)
+    EXPECT_EQ(std::count(a.groupKeys.begin(), a.groupKeys.end(), key), 0)
+        << key << " is in both parts";
+  // Programs follow their group: task g's tokens are all g.
+  for (size_t i = 0; i < va->size(); ++i)
+    EXPECT_EQ(va->groupKeys[va->groups[i]],
+              "task" + std::to_string(static_cast<int>(
+                           va->tokens[i * kNumTokenFeatures])));
+  // At least one group, at most all but one.
+  llvm::Expected<TrainingData> tiny = takeValidationGroups(c, 0.01, 5);
+  ASSERT_TRUE(static_cast<bool>(tiny));
+  EXPECT_EQ(tiny->groupKeys.size(), 1u);
+  TrainingData d = make();
+  llvm::Expected<TrainingData> most = takeValidationGroups(d, 0.99, 5);
+  ASSERT_TRUE(static_cast<bool>(most));
+  EXPECT_EQ(d.groupKeys.size(), 1u);
+
+  TrainingData e = make();
+  for (double bad : {0.0, 1.0, -0.5}) {
+    llvm::Expected<TrainingData> r = takeValidationGroups(e, bad, 5);
+    ASSERT_FALSE(static_cast<bool>(r));
+    EXPECT_NE(llvm::toString(r.takeError()).find("must be in (0, 1)"),
+              std::string::npos);
+  }
+  EXPECT_EQ(e.groupKeys.size(), 10u);
+  TrainingData one;
+  one.groupKeys = {"only"};
+  one.groupKinds = {"matmul"};
+  llvm::Expected<TrainingData> r = takeValidationGroups(one, 0.5, 5);
+  ASSERT_FALSE(static_cast<bool>(r));
+  EXPECT_NE(llvm::toString(r.takeError()).find("at least two tasks, got 1"),
+            std::string::npos);
 }
 } // namespace
