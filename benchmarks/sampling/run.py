@@ -140,6 +140,8 @@ def one_run(args: argparse.Namespace, bin_dir: Path, strategy: str,
                 cmd.append(f"--config={args.model_config}")
             if args.time_limit:
                 cmd.append(f"--time-limit={args.time_limit}")
+            if args.valid_fraction:
+                cmd.append(f"--valid-fraction={args.valid_fraction}")
             rc = run_logged(cmd, args.out / f"{tag}.train{suffix}.log")
             if rc != 0:
                 summary_path.unlink(missing_ok=True)
@@ -355,6 +357,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--time-limit", type=float, default=0,
                    help="cap on each evaluated training, seconds (default: "
                         "none)")
+    p.add_argument("--valid-fraction", type=float, default=0.0,
+                   help="tcl-train --valid-fraction for the evaluated model: "
+                   "checkpoint selection on this fraction of the selection's "
+                   "tasks, held out of its training (default 0: off)")
     p.add_argument("--sampler-model", default="mamba",
                    help="kind of the sampler's ensemble (default mamba)")
     p.add_argument("--sampler-config", default="",
@@ -415,6 +421,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             "model": args.model, "model_config": args.model_config,
             "epochs": args.epochs, "threads": args.threads,
             "train_seeds": args.train_seeds,
+            "valid_fraction": args.valid_fraction,
             "sampler_model": args.sampler_model,
             "sampler_config": args.sampler_config,
             "sampler_epochs": args.sampler_epochs,
