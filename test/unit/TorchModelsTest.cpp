@@ -15,10 +15,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <numeric>
 #include <random>
+#include <strings.h>
 #include <unistd.h>
 
 using namespace tcl;
@@ -882,6 +884,22 @@ TEST_F(TorchModelsTest, CheckpointSelectionKeepsBestValidatedEpoch) {
   EXPECT_EQ(train(*model, data, options).error,
             "train: checkpoint selection (validate) and weight averaging "
             "(emaDecay > 0) are exclusive");
+}
+
+TEST_F(TorchModelsTest, OpenBLASDoesNotKeepGenericKernelsOnAVX2CPUs) {
+  std::string core = useNativeBLASKernels();
+  if (core.empty())
+    GTEST_SKIP() << "LibTorch does not use OpenBLAS here";
+  // useNativeBLASKernels sets it only to a faster core than Prescott.
+  if (const char *forced = std::getenv("OPENBLAS_CORETYPE");
+      forced && strcasecmp(forced, "prescott") == 0)
+    GTEST_SKIP() << "OPENBLAS_CORETYPE=Prescott is set by the user";
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    GTEST_SKIP() << "no AVX2/FMA: the generic kernels are right";
+  std::string lower = core;
+  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+  EXPECT_NE(lower, "prescott") << "OpenBLAS kept its SSE3 kernels";
+  EXPECT_EQ(useNativeBLASKernels(), core) << "not idempotent";
 }
 
 TEST_F(TorchModelsTest, TrainingReportsBadData) {

@@ -421,6 +421,21 @@ ModelOrError loadModel(const std::string &path,
 /// busy cores). No effect for threads < 1.
 void setTorchThreads(int threads);
 
+/// Makes OpenBLAS (LibTorch's BLAS in Debian's build) use this CPU's GEMM
+/// kernels where its CPU detection fell back to the generic SSE3 ones.
+/// Debian 12's OpenBLAS 0.3.21 (DYNAMIC_ARCH) does not know newer Intel
+/// Xeons (e.g. family 6 model 207) and picks "Prescott": measured there,
+/// mamba predictions run 2.2x slower than with its SkylakeX kernels
+/// (docs/results/cost_models_seeds.md, 2026-12-07). When OpenBLAS is loaded,
+/// reports "Prescott", OPENBLAS_CORETYPE is unset and the CPU has AVX-512
+/// F/BW/DQ/VL (else AVX2 and FMA), this sets OPENBLAS_CORETYPE to SkylakeX
+/// (else Haswell) and re-runs OpenBLAS's kernel selection
+/// (gotoblas_dynamic_quit/init, what the variable does at load time). Runs
+/// once per process, from setTorchThreads, createModel and loadModel,
+/// before their first BLAS call. Returns OpenBLAS's core name afterwards,
+/// or "" without OpenBLAS.
+std::string useNativeBLASKernels();
+
 } // namespace tcl
 
 #endif // TCL_COSTMODEL_TORCHMODELS_H

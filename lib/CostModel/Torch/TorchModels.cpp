@@ -4,6 +4,7 @@
 
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
+#include <strings.h>
 #include <torch/autograd.h>
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/init.h>
@@ -17,6 +18,7 @@
 #include <functional>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <initializer_list>
 #include <map>
@@ -1074,7 +1076,37 @@ bool isFloatCPU(std::initializer_list<const torch::Tensor *> tensors) {
 }
 } // namespace
 
+std::string tcl::useNativeBLASKernels() {
+  static const std::string core = [] {
+    auto name = reinterpret_cast<char *(*)()>(
+        dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+    if (!name)
+      return std::string();
+    auto quit = reinterpret_cast<void (*)()>(
+        dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit"));
+    auto init = reinterpret_cast<void (*)()>(
+        dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init"));
+    const char *forced = nullptr;
+    if (__builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl"))
+      forced = "SkylakeX";
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+      forced = "Haswell";
+    if (quit && init && forced && !std::getenv("OPENBLAS_CORETYPE") &&
+        strcasecmp(name(), "prescott") == 0) {
+      ::setenv("OPENBLAS_CORETYPE", forced, /*overwrite=*/0);
+      quit();
+      init();
+    }
+    return std::string(name());
+  }();
+  return core;
+}
+
 void tcl::setTorchThreads(int threads) {
+  useNativeBLASKernels();
   if (threads < 1)
     return;
   at::set_num_threads(threads);
@@ -1652,6 +1684,7 @@ std::string canonicalConfig(const std::string &configJSON) {
 } // namespace
 
 ModelOrError tcl::createModel(const std::string &configJSON, uint64_t seed) {
+  useNativeBLASKernels();
   torch::manual_seed(seed);
   return buildModel(configJSON);
 }
@@ -1698,6 +1731,7 @@ std::string tcl::loadWeights(RankingModel &model, const std::string &path) {
 
 ModelOrError tcl::loadModel(const std::string &path,
                             const std::string &expectedConfig) {
+  useNativeBLASKernels();
   std::string stored;
   try {
     torch::serialize::InputArchive archive;
