@@ -400,9 +400,11 @@ tcl::trainStage(const ContinualModel *previous, const PlatformPrograms &labeled,
     return llvm::createStringError("continual models need a sequence model");
 
   // The student's training options: checkpoint selection on the held-out
-  // part of the new platform's sample, read through its slot.
-  TrainOptions trainOptions = options.train;
-  trainOptions.validate = nullptr;
+  // part of the new platform's sample, read through its slot (never for the
+  // active column: plainOptions).
+  TrainOptions plainOptions = options.train;
+  plainOptions.validate = nullptr;
+  TrainOptions trainOptions = plainOptions;
   RankingData validationAt;
   if (options.validation.size() > 0) {
     if (std::string error =
@@ -470,10 +472,8 @@ tcl::trainStage(const ContinualModel *previous, const PlatformPrograms &labeled,
             return llvm::createStringError(active.error);
           if (llvm::Error err = copyWeights(*student.model, *active.model))
             return std::move(err);
-          TrainOptions activeOptions = options.train;
-          activeOptions.validate = nullptr;
           TrainResult progressed =
-              tcl::train(*active.model, labeledAt, activeOptions);
+              tcl::train(*active.model, labeledAt, plainOptions);
           if (!progressed.error.empty())
             return llvm::createStringError("active column: " +
                                            progressed.error);

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../ValidFraction.h"
 #include "tcl/CostModel/Evaluation.h"
 #include "tcl/Distill/Distill.h"
 
@@ -238,12 +239,10 @@ int main(int argc, char **argv) {
       return fail("--" + w->ArgStr + " must be finite and >= 0");
   if (!(temperature > 0))
     return fail("--temperature must be positive");
-  if (!(validFraction >= 0 && validFraction < 1))
-    return fail("--valid-fraction must be in [0, 1), got " +
-                std::to_string(validFraction.getValue()));
-  if (validFraction > 0 && emaDecay > 0)
-    return fail("--valid-fraction keeps one epoch's weights; it does not "
-                "combine with --ema-decay");
+  if (std::string error =
+          tcl_tools::checkValidFraction(validFraction, emaDecay);
+      !error.empty())
+    return fail(error);
   if (llvm::sys::fs::equivalent(outputFile, fromModel))
     return fail("-o '" + outputFile + "' is the --from model");
 

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../ValidFraction.h"
 #include "tcl/CostModel/Evaluation.h"
 #include "tcl/CostModel/LearnedCostModel.h"
 #include "tcl/CostModel/Ranking.h"
@@ -387,12 +388,10 @@ int main(int argc, char **argv) {
     return fail("--init applies to mamba, tlp and mlp, not xgb");
   if (!initFile.empty() && !modelConfig.empty())
     return fail("--init keeps the saved model's architecture; drop --config");
-  if (!(validFraction >= 0 && validFraction < 1))
-    return fail("--valid-fraction must be in [0, 1), got " +
-                std::to_string(validFraction.getValue()));
-  if (validFraction > 0 && emaDecay > 0)
-    return fail("--valid-fraction keeps one epoch's weights; it does not "
-                "combine with --ema-decay");
+  if (std::string error =
+          tcl_tools::checkValidFraction(validFraction, emaDecay);
+      !error.empty())
+    return fail(error);
   if (validFraction > 0 && modelKind == "xgb")
     return fail("--valid-fraction applies to mamba, tlp and mlp, not xgb");
   if (epochs == 0 && initFile.empty())
