@@ -59,7 +59,7 @@ tcl::forEachTask(const Database &db, const TrainingDataOptions &options,
     if (!options.workloads.empty() && !options.workloads.contains(workload.key))
       continue;
     std::vector<const MeasureRecord *> records =
-        db.recordsFor(workload.key, options.platform);
+        db.latestRecordsFor(workload.key, options.platform);
     if (options.maxPerTask && records.size() > options.maxPerTask)
       records.resize(options.maxPerTask);
     double best = std::numeric_limits<double>::infinity();

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -277,6 +278,20 @@ Database::recordsFor(StringRef workloadKey, StringRef platformId) const {
   for (const MeasureRecord *record : it->second)
     if (record->platform == platformId)
       result.push_back(record);
+  return result;
+}
+
+std::vector<const MeasureRecord *>
+Database::latestRecordsFor(StringRef workloadKey, StringRef platformId) const {
+  std::vector<const MeasureRecord *> result;
+  std::map<std::vector<std::pair<std::string, int64_t>>, size_t> slotOf;
+  for (const MeasureRecord *record : recordsFor(workloadKey, platformId)) {
+    auto [it, added] = slotOf.try_emplace(record->knobs, result.size());
+    if (added)
+      result.push_back(record);
+    else
+      result[it->second] = record;
+  }
   return result;
 }
 

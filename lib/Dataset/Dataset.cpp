@@ -132,6 +132,9 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
     return llvm::createStringError(
         llvm::formatv("budget fraction {0} is outside (0, 1]", options.budget)
             .str());
+  if (options.selector && !options.remeasure.empty())
+    return llvm::createStringError(
+        "measuring failed programs again is not supported with a sampler");
   if (options.selector && options.rounds == 0)
     return llvm::createStringError("the number of rounds must be positive");
 
@@ -207,14 +210,24 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
                          platformId);
   };
 
-  // Work still to do, for the ETA.
+  // Work still to do, for the ETA: new programs and, per task, the failed
+  // programs to measure again (DatasetOptions::remeasure).
   unsigned toMeasure = 0;
-  for (DatasetTask &t : result) {
-    t.records = static_cast<unsigned>(db->recordsFor(t.key, platformId).size());
-    for (const MeasureRecord *rec : db->recordsFor(t.key, platformId))
+  std::vector<unsigned> redo(result.size(), 0);
+  auto missing = [&](const DatasetTask &t) {
+    return t.records < options.programsPerTask
+               ? options.programsPerTask - t.records
+               : 0u;
+  };
+  for (auto [index, t] : llvm::enumerate(result)) {
+    std::vector<const MeasureRecord *> records =
+        db->latestRecordsFor(t.key, platformId);
+    t.records = static_cast<unsigned>(records.size());
+    for (const MeasureRecord *rec : records) {
       t.ok += rec->ok();
-    if (t.records < options.programsPerTask)
-      toMeasure += options.programsPerTask - t.records;
+      redo[index] += options.remeasure.contains(rec->error);
+    }
+    toMeasure += missing(t) + redo[index];
   }
   if (log) {
     *log << "tcl-dataset: " << result.size() << " workloads from "
@@ -226,6 +239,12 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
       *log << options.programsPerTask << " programs each; " << toMeasure
            << " to measure";
     *log << "; database " << options.databasePath << "\n";
+    unsigned again = 0;
+    for (unsigned n : redo)
+      again += n;
+    if (again)
+      *log << "tcl-dataset: " << again
+           << " failed programs to measure again (--remeasure)\n";
   }
 
   std::vector<unsigned> order;
@@ -274,12 +293,14 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
   };
   // Measures `programs` of `task` in batches, appending a record for each
   // and calling onRecord(i, record) for programs[i]; `target` is the
-  // task's record count to show in the progress line.
+  // task's record count to show in the progress line. `again`: the
+  // programs have failed records that the new ones supersede, so the
+  // task's program count stays.
   auto measurePrograms =
       [&](ScheduleMeasurer &m, DatasetTask &task, size_t position,
           llvm::ArrayRef<Schedule> programs, unsigned target,
-          llvm::function_ref<void(size_t, const MeasureRecord &)> onRecord)
-      -> llvm::Error {
+          llvm::function_ref<void(size_t, const MeasureRecord &)> onRecord,
+          bool again = false) -> llvm::Error {
     for (size_t begin = 0; begin < programs.size() && !interrupted();
          begin += options.batchSize) {
       llvm::ArrayRef<Schedule> batch = programs.slice(
@@ -294,7 +315,7 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
         }
         if (onRecord)
           onRecord(begin + indexInBatch, rec);
-        ++task.records;
+        task.records += !again;
         ++task.added;
         task.ok += rec.ok();
         ++measuredNow;
@@ -303,7 +324,8 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
         double elapsed = secondsSince(start);
         double eta = elapsed / measuredNow *
                      (std::max(toMeasure, measuredNow) - measuredNow);
-        if (!tty && task.added % 32 != 0 && task.records != target)
+        if (!tty && task.added % 32 != 0 &&
+            begin + indexInBatch + 1 != programs.size())
           return;
         *log << llvm::format(
             "%s[%zu/%zu] %-36s programs %u/%u (%u ok)  all %u/%u  %.0fs "
@@ -371,7 +393,7 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
       for (auto [i, c] : llvm::enumerate(pool.candidates))
         candidateOf[std::vector<int64_t>(c.values.begin(), c.values.end())] =
             pool.first + static_cast<int64_t>(i);
-      for (const MeasureRecord *rec : db->recordsFor(task.key, platformId)) {
+      for (const MeasureRecord *rec : db->latestRecordsFor(task.key, platformId)) {
         llvm::Expected<Schedule> s = space.fromKnobMap(rec->knobs);
         if (!s) {
           llvm::consumeError(s.takeError());
@@ -445,11 +467,11 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
       DatasetTask &task = result[index];
       if (interrupted())
         break;
-      if (task.records >= options.programsPerTask)
+      if (task.records >= options.programsPerTask && !redo[index])
         continue;
       std::unique_ptr<ScheduleMeasurer> m = prepare(index);
       if (!m) {
-        toMeasure -= options.programsPerTask - task.records;
+        toMeasure -= missing(task) + redo[index];
         if (llvm::Error err = saveManifest())
           return std::move(err);
         continue;
@@ -458,22 +480,34 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
         return std::move(err);
       const SearchSpace &space = m->getSpace();
       std::set<std::vector<int64_t>> measured;
-      for (const MeasureRecord *rec : db->recordsFor(task.key, platformId))
-        if (llvm::Expected<Schedule> s = space.fromKnobMap(rec->knobs))
-          measured.insert(
-              std::vector<int64_t>(s->values.begin(), s->values.end()));
-        else
+      std::vector<Schedule> failed;
+      for (const MeasureRecord *rec :
+           db->latestRecordsFor(task.key, platformId)) {
+        llvm::Expected<Schedule> s = space.fromKnobMap(rec->knobs);
+        if (!s) {
           llvm::consumeError(s.takeError());
+          continue;
+        }
+        measured.insert(std::vector<int64_t>(s->values.begin(), s->values.end()));
+        if (options.remeasure.contains(rec->error))
+          failed.push_back(std::move(*s));
+      }
+      if (failed.size() < redo[index])
+        toMeasure -= redo[index] - static_cast<unsigned>(failed.size());
+      if (llvm::Error err =
+              measurePrograms(*m, task, position, failed,
+                              options.programsPerTask, nullptr, /*again=*/true))
+        return std::move(err);
+      unsigned wanted = missing(task);
       uint64_t taskSeed = options.seed ^ llvm::hash_value(task.key);
-      std::vector<Schedule> programs =
-          nextPrograms(space, taskSeed, measured,
-                       options.programsPerTask - task.records);
-      if (programs.size() < options.programsPerTask - task.records) {
+      std::vector<Schedule> programs;
+      if (wanted)
+        programs = nextPrograms(space, taskSeed, measured, wanted);
+      if (programs.size() < wanted) {
         if (log)
           *log << "tcl-dataset: " << task.key << ": the space has only "
                << task.records + programs.size() << " distinct schedules\n";
-        toMeasure -= options.programsPerTask - task.records -
-                     static_cast<unsigned>(programs.size());
+        toMeasure -= wanted - static_cast<unsigned>(programs.size());
       }
       if (llvm::Error err = measurePrograms(*m, task, position, programs,
                                             options.programsPerTask, nullptr))

@@ -10,6 +10,17 @@
 // RUN: grep '"type":"measure"' %t.jsonl | sed 's/.*"knobs":\({[^}]*}\).*"workload":"\([^"]*\)".*/\2 \1/' > %t.programs
 // RUN: grep -c '^matmul_[0-9a-f]* {"' %t.programs | FileCheck %s --check-prefix=SIX
 // RUN: sort %t.programs | uniq -d | count 0
+// --remeasure: programs whose latest record failed (two marked here as
+// build errors) are measured again, before new ones; the new records
+// supersede the failed ones, so the program count stays and the same two
+// programs appear twice in the file.
+// RUN: sed -e '0,/"error":"none"/s//"error":"build_error"/' %t.jsonl | sed -e '0,/"error":"none"/s//"error":"build_error"/' > %t5.jsonl
+// RUN: grep -c '"error":"build_error"' %t5.jsonl | FileCheck %s --check-prefix=TWO-FAILED
+// RUN: tcl-dataset %s --target=cpu,threads=1 --programs=7 --database=%t5.jsonl --min-repeat-seconds=0.001 --remeasure=build_error,timeout 2>&1 | FileCheck %s --check-prefix=REMEASURE
+// RUN: grep '"type":"measure"' %t5.jsonl | sed 's/.*"knobs":\({[^}]*}\).*"workload":"\([^"]*\)".*/\2 \1/' | sort | uniq -d | count 2
+// RUN: tcl-dataset %s --target=cpu,threads=1 --programs=7 --database=%t5.jsonl --min-repeat-seconds=0.001 --remeasure=build_error 2>&1 | FileCheck %s --check-prefix=REMEASURE-DONE
+// RUN: not tcl-dataset %s --database=%t5.jsonl --remeasure=crash 2>&1 | FileCheck %s --check-prefix=BAD-REMEASURE
+// RUN: not tcl-dataset %s --database=%t5.jsonl --remeasure=timeout --sampler=random 2>&1 | FileCheck %s --check-prefix=REMEASURE-SAMPLER
 // Two networks: workloads are shared across networks, with a weight in each.
 // RUN: rm -f %t2.jsonl
 // RUN: tcl-dataset %s %S/Inputs/dataset-second-network.mlir --target=cpu,threads=1 --programs=2 --database=%t2.jsonl --manifest=%t2.json --min-repeat-seconds=0.001 2>&1 | FileCheck %s --check-prefix=TWO
@@ -59,6 +70,16 @@
 
 // RESUME: 6 programs each; 4 to measure
 // RESUME: 2 tasks, 12 records (12 ok, 4 new)
+
+// TWO-FAILED: {{^2$}}
+// REMEASURE: 7 programs each; 4 to measure
+// REMEASURE: tcl-dataset: 2 failed programs to measure again (--remeasure)
+// REMEASURE: tcl-dataset: 2 tasks, 14 records (14 ok, 4 new)
+// REMEASURE-DONE: 7 programs each; 0 to measure
+// REMEASURE-DONE-NOT: again
+// REMEASURE-DONE: 2 tasks, 14 records (14 ok, 0 new)
+// BAD-REMEASURE: tcl-dataset: --remeasure: unknown error code 'crash' (expected build_error, runtime_error, wrong_answer or timeout)
+// REMEASURE-SAMPLER: tcl-dataset: --remeasure cannot be combined with --sampler
 
 // TWO: 3 workloads from 2 networks
 // TWO: 3 tasks, 6 records

@@ -323,4 +323,38 @@ TEST_F(DatabaseTest, ResumeAndBest) {
   EXPECT_EQ(db->best("w1", platformA)->seed, 9u);
 }
 
+TEST_F(DatabaseTest, LatestRecordOfAProgramSupersedesEarlierOnes) {
+  const char *platform = "cpu:avx2,threads=2@CPU A";
+  llvm::Expected<Database> db = Database::open(path);
+  ASSERT_TRUE(static_cast<bool>(db)) << llvm::toString(db.takeError());
+  MeasureRecord first = makeRecord("w1", platform, 0, "build_error");
+  MeasureRecord other = makeRecord("w1", platform, 4e-3);
+  other.knobs = {{"tile_par_0", 8}, {"tile_reg_0", 4}};
+  MeasureRecord again = makeRecord("w1", platform, 3e-3, "none", 5);
+  ASSERT_FALSE(db->append(first));
+  ASSERT_FALSE(db->append(other));
+  ASSERT_FALSE(db->append(makeRecord("w1", "cpu:sse4.2,threads=1@CPU A", 1)));
+  ASSERT_FALSE(db->append(again));
+
+  // Every record stays; the re-measured program is one entry, its latest
+  // record, at the place of its first one.
+  EXPECT_EQ(db->recordsFor("w1", platform).size(), 3u);
+  std::vector<const MeasureRecord *> latest =
+      db->latestRecordsFor("w1", platform);
+  ASSERT_EQ(latest.size(), 2u);
+  EXPECT_EQ(latest[0]->knobs, first.knobs);
+  EXPECT_TRUE(latest[0]->ok());
+  EXPECT_EQ(latest[0]->seed, 5u);
+  EXPECT_EQ(latest[1]->knobs, other.knobs);
+  EXPECT_TRUE(db->latestRecordsFor("w2", platform).empty());
+
+  // A later failure supersedes a success too (the latest measurement
+  // counts), while best() still sees every successful record.
+  ASSERT_FALSE(db->append(makeRecord("w1", platform, 0, "timeout")));
+  latest = db->latestRecordsFor("w1", platform);
+  ASSERT_EQ(latest.size(), 2u);
+  EXPECT_EQ(latest[0]->error, "timeout");
+  EXPECT_EQ(db->best("w1", platform)->medianSeconds, 3e-3);
+}
+
 } // namespace

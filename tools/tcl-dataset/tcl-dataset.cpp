@@ -65,6 +65,14 @@ static cl::opt<std::string>
     filter("filter", cl::init(""),
            cl::desc("Only tasks whose workload key contains this string"),
            cl::cat(category));
+static cl::list<std::string> remeasure(
+    "remeasure", cl::CommaSeparated,
+    cl::desc("Measure again, before any new program, the programs whose "
+             "latest record failed with one of these error codes "
+             "(build_error, runtime_error, wrong_answer, timeout; comma-"
+             "separated), e.g. after fixing the bug that broke them; the new "
+             "records supersede the failed ones (not with --sampler)"),
+    cl::value_desc("codes"), cl::cat(category));
 static cl::opt<std::string> onlyManifest(
     "tasks-from", cl::init(""),
     cl::desc("Only the tasks listed in this tcl-dataset manifest, e.g. the "
@@ -319,6 +327,19 @@ int main(int argc, char **argv) {
   options.jobs = jobs;
   options.filter = filter;
   options.interleave = interleave;
+  for (const std::string &code : remeasure) {
+    bool known = false;
+    for (ErrorCode c : {ErrorCode::BuildError, ErrorCode::RuntimeError,
+                        ErrorCode::WrongAnswer, ErrorCode::Timeout})
+      known |= code == stringifyErrorCode(c);
+    if (!known)
+      return fail("--remeasure: unknown error code '" + code +
+                  "' (expected build_error, runtime_error, wrong_answer or "
+                  "timeout)");
+    options.remeasure.insert(code);
+  }
+  if (!options.remeasure.empty() && !samplerStrategy.empty())
+    return fail("--remeasure cannot be combined with --sampler");
   if (!onlyManifest.empty()) {
     llvm::Expected<NetworkTasks> listed = readNetworkManifest(onlyManifest);
     if (!listed)

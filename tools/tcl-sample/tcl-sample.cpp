@@ -182,7 +182,7 @@ llvm::Expected<Pool> buildPool(const Database &db,
         // forEachTask keeps, in order, the records whose knobs fit the space.
         size_t first = pool.records.size();
         for (const MeasureRecord *r :
-             db.recordsFor(workload.key, options.platform)) {
+             db.latestRecordsFor(workload.key, options.platform)) {
           llvm::Expected<Schedule> schedule = task.space->fromKnobMap(r->knobs);
           if (!schedule) {
             llvm::consumeError(schedule.takeError());

@@ -88,6 +88,15 @@ public:
   std::vector<const MeasureRecord *>
   recordsFor(llvm::StringRef workloadKey, llvm::StringRef platformId) const;
 
+  /// One record per program (knob map) of `workloadKey` on `platformId`:
+  /// its latest in file order, because a program measured again (e.g. by
+  /// `tcl-dataset --remeasure` after a fix) supersedes its earlier records;
+  /// in the order of each program's first record. Training data, dataset
+  /// counts and the sampler read these; best() still looks at every record.
+  std::vector<const MeasureRecord *>
+  latestRecordsFor(llvm::StringRef workloadKey,
+                   llvm::StringRef platformId) const;
+
   /// The platform id with the most measure records ("" for none; ties go
   /// to the first in StringMap order).
   std::string busiestPlatform() const;

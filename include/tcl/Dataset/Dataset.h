@@ -88,6 +88,13 @@ struct DatasetOptions {
   /// workload of each network, then the second, ...), so that a partial
   /// collection already covers every network.
   bool interleave = false;
+  /// Error codes (stringifyErrorCode spellings, e.g. "build_error") whose
+  /// programs are measured again, before any new program: those whose
+  /// latest record on the platform (Database::latestRecordsFor) failed so,
+  /// e.g. after the bug that broke them is fixed. The new record supersedes
+  /// the old one for training data and counts; nothing is rewritten. Not
+  /// with `selector`.
+  llvm::StringSet<> remeasure;
   /// Active learning (tcl-dataset --sampler). When set, each workload's
   /// candidate pool is the first programsPerTask programs of its seeded
   /// sequence (those a full collection would measure), and only `budget`
@@ -128,7 +135,10 @@ struct DatasetTask {
 /// `programsPerTask` records: its default schedule first, then uniform
 /// random schedules from a generator seeded with `seed` and the workload
 /// key, in the order DatasetOptions::interleave chooses (the result is
-/// always in order of first appearance). Errors (unreadable database, no tasks, programsPerTask = 0) name the
+/// always in order of first appearance); programs whose latest record failed
+/// with a code in DatasetOptions::remeasure are measured again first.
+/// Errors (unreadable database, no tasks, programsPerTask = 0, remeasure
+/// with a selector) name the
 /// problem; failing programs are records with an error code, and a task that
 /// cannot be prepared is reported in DatasetTask::skipped.
 llvm::Expected<std::vector<DatasetTask>>
