@@ -151,6 +151,29 @@ tcl::loadTrainingData(const Database &db, const TrainingDataOptions &options,
   return data;
 }
 
+std::vector<float> tcl::latencyWeights(const TrainingData &data,
+                                      double power) {
+  std::vector<double> best(data.groupKeys.size(),
+                           std::numeric_limits<double>::infinity());
+  for (size_t i = 0; i < data.size(); ++i)
+    best[data.groups[i]] = std::min(best[data.groups[i]], data.latencies[i]);
+  std::vector<double> raw(best.size(), 0.0);
+  double sum = 0;
+  unsigned counted = 0;
+  for (size_t g = 0; g < best.size(); ++g)
+    if (std::isfinite(best[g]) && best[g] > 0) {
+      raw[g] = std::pow(best[g], power);
+      sum += raw[g];
+      ++counted;
+    }
+  std::vector<float> weights(data.size(), 0.0f);
+  if (counted == 0)
+    return weights;
+  for (size_t i = 0; i < data.size(); ++i)
+    weights[i] = static_cast<float>(raw[data.groups[i]] * counted / sum);
+  return weights;
+}
+
 TrainingData
 tcl::selectGroups(const TrainingData &data,
                   llvm::function_ref<bool(llvm::StringRef key)> keep) {

@@ -132,9 +132,10 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
     return llvm::createStringError(
         llvm::formatv("budget fraction {0} is outside (0, 1]", options.budget)
             .str());
-  if (options.selector && !options.remeasure.empty())
+  if (options.selector &&
+      (!options.remeasure.empty() || !options.remeasureBefore.empty()))
     return llvm::createStringError(
-        "measuring failed programs again is not supported with a sampler");
+        "measuring programs again is not supported with a sampler");
   if (options.selector && options.rounds == 0)
     return llvm::createStringError("the number of rounds must be positive");
 
@@ -210,8 +211,13 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
                          platformId);
   };
 
-  // Work still to do, for the ETA: new programs and, per task, the failed
-  // programs to measure again (DatasetOptions::remeasure).
+  // Work still to do, for the ETA: new programs and, per task, the
+  // programs to measure again (DatasetOptions::remeasure, remeasureBefore).
+  auto measureAgain = [&](const MeasureRecord &rec) {
+    return options.remeasure.contains(rec.error) ||
+           (!options.remeasureBefore.empty() &&
+            rec.timestamp < options.remeasureBefore);
+  };
   unsigned toMeasure = 0;
   std::vector<unsigned> redo(result.size(), 0);
   auto missing = [&](const DatasetTask &t) {
@@ -225,7 +231,7 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
     t.records = static_cast<unsigned>(records.size());
     for (const MeasureRecord *rec : records) {
       t.ok += rec->ok();
-      redo[index] += options.remeasure.contains(rec->error);
+      redo[index] += measureAgain(*rec);
     }
     toMeasure += missing(t) + redo[index];
   }
@@ -244,7 +250,7 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
       again += n;
     if (again)
       *log << "tcl-dataset: " << again
-           << " failed programs to measure again (--remeasure)\n";
+           << " programs to measure again (--remeasure)\n";
   }
 
   std::vector<unsigned> order;
@@ -293,14 +299,15 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
   };
   // Measures `programs` of `task` in batches, appending a record for each
   // and calling onRecord(i, record) for programs[i]; `target` is the
-  // task's record count to show in the progress line. `again`: the
-  // programs have failed records that the new ones supersede, so the
+  // task's record count to show in the progress line. `previousOk`
+  // non-empty: the programs are measured again, the new records supersede
+  // records that were successful where previousOk[i] is set, and the
   // task's program count stays.
   auto measurePrograms =
       [&](ScheduleMeasurer &m, DatasetTask &task, size_t position,
           llvm::ArrayRef<Schedule> programs, unsigned target,
           llvm::function_ref<void(size_t, const MeasureRecord &)> onRecord,
-          bool again = false) -> llvm::Error {
+          llvm::ArrayRef<bool> previousOk = {}) -> llvm::Error {
     for (size_t begin = 0; begin < programs.size() && !interrupted();
          begin += options.batchSize) {
       llvm::ArrayRef<Schedule> batch = programs.slice(
@@ -315,9 +322,11 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
         }
         if (onRecord)
           onRecord(begin + indexInBatch, rec);
+        bool again = !previousOk.empty();
         task.records += !again;
         ++task.added;
         task.ok += rec.ok();
+        task.ok -= again && previousOk[begin + indexInBatch];
         ++measuredNow;
         if (!log)
           return;
@@ -480,7 +489,8 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
         return std::move(err);
       const SearchSpace &space = m->getSpace();
       std::set<std::vector<int64_t>> measured;
-      std::vector<Schedule> failed;
+      std::vector<Schedule> again;
+      llvm::SmallVector<bool> againWasOk;
       for (const MeasureRecord *rec :
            db->latestRecordsFor(task.key, platformId)) {
         llvm::Expected<Schedule> s = space.fromKnobMap(rec->knobs);
@@ -489,14 +499,16 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
           continue;
         }
         measured.insert(std::vector<int64_t>(s->values.begin(), s->values.end()));
-        if (options.remeasure.contains(rec->error))
-          failed.push_back(std::move(*s));
+        if (measureAgain(*rec)) {
+          again.push_back(std::move(*s));
+          againWasOk.push_back(rec->ok());
+        }
       }
-      if (failed.size() < redo[index])
-        toMeasure -= redo[index] - static_cast<unsigned>(failed.size());
+      if (again.size() < redo[index])
+        toMeasure -= redo[index] - static_cast<unsigned>(again.size());
       if (llvm::Error err =
-              measurePrograms(*m, task, position, failed,
-                              options.programsPerTask, nullptr, /*again=*/true))
+              measurePrograms(*m, task, position, again,
+                              options.programsPerTask, nullptr, againWasOk))
         return std::move(err);
       unsigned wanted = missing(task);
       uint64_t taskSeed = options.seed ^ llvm::hash_value(task.key);

@@ -19,6 +19,11 @@
 // RUN: tcl-dataset %s --target=cpu,threads=1 --programs=7 --database=%t5.jsonl --min-repeat-seconds=0.001 --remeasure=build_error,timeout 2>&1 | FileCheck %s --check-prefix=REMEASURE
 // RUN: grep '"type":"measure"' %t5.jsonl | sed 's/.*"knobs":\({[^}]*}\).*"workload":"\([^"]*\)".*/\2 \1/' | sort | uniq -d | count 2
 // RUN: tcl-dataset %s --target=cpu,threads=1 --programs=7 --database=%t5.jsonl --min-repeat-seconds=0.001 --remeasure=build_error 2>&1 | FileCheck %s --check-prefix=REMEASURE-DONE
+// --remeasure-before: every program whose latest record is older (all 14
+// here) is measured again; records from before 2000 are none.
+// RUN: tcl-dataset %s --target=cpu,threads=1 --programs=7 --database=%t5.jsonl --min-repeat-seconds=0.001 --remeasure-before=2999-01-01T00:00:00Z 2>&1 | FileCheck %s --check-prefix=STALE
+// RUN: tcl-dataset %s --target=cpu,threads=1 --programs=7 --database=%t5.jsonl --min-repeat-seconds=0.001 --remeasure-before=2000-01-01T00:00:00Z 2>&1 | FileCheck %s --check-prefix=REMEASURE-DONE
+// RUN: not tcl-dataset %s --database=%t5.jsonl --remeasure-before=yesterday 2>&1 | FileCheck %s --check-prefix=BAD-TIME
 // RUN: not tcl-dataset %s --database=%t5.jsonl --remeasure=crash 2>&1 | FileCheck %s --check-prefix=BAD-REMEASURE
 // RUN: not tcl-dataset %s --database=%t5.jsonl --remeasure=timeout --sampler=random 2>&1 | FileCheck %s --check-prefix=REMEASURE-SAMPLER
 // Two networks: workloads are shared across networks, with a weight in each.
@@ -73,13 +78,16 @@
 
 // TWO-FAILED: {{^2$}}
 // REMEASURE: 7 programs each; 4 to measure
-// REMEASURE: tcl-dataset: 2 failed programs to measure again (--remeasure)
+// REMEASURE: tcl-dataset: 2 programs to measure again (--remeasure)
 // REMEASURE: tcl-dataset: 2 tasks, 14 records (14 ok, 4 new)
 // REMEASURE-DONE: 7 programs each; 0 to measure
 // REMEASURE-DONE-NOT: again
 // REMEASURE-DONE: 2 tasks, 14 records (14 ok, 0 new)
+// STALE: tcl-dataset: 14 programs to measure again (--remeasure)
+// STALE: tcl-dataset: 2 tasks, 14 records (14 ok, 14 new)
+// BAD-TIME: tcl-dataset: --remeasure-before: 'yesterday' is not a UTC time like 2026-12-08T00:00:00Z
 // BAD-REMEASURE: tcl-dataset: --remeasure: unknown error code 'crash' (expected build_error, runtime_error, wrong_answer or timeout)
-// REMEASURE-SAMPLER: tcl-dataset: --remeasure cannot be combined with --sampler
+// REMEASURE-SAMPLER: tcl-dataset: --remeasure and --remeasure-before cannot be combined with --sampler
 
 // TWO: 3 workloads from 2 networks
 // TWO: 3 tasks, 6 records

@@ -602,6 +602,31 @@ TEST_F(TorchModelsTest, LambdaRankVanishesWhenOrderedWithMargin) {
   EXPECT_LT(swapped.grad().slice(0, 0, 3).abs().max().item<double>(), 1e-6);
 }
 
+TEST_F(TorchModelsTest, LambdaRankWeightsGroups) {
+  torch::Tensor labels = torch::tensor({0.2f, 1.0f, 0.5f, 0.7f});
+  torch::Tensor groups = torch::tensor(std::vector<int64_t>{0, 0, 1, 1});
+  torch::Tensor scores = torch::tensor({1.0f, 0.0f, 2.0f, 0.5f});
+  auto lossOf = [&](torch::Tensor s, torch::Tensor l, torch::Tensor g,
+                    torch::Tensor w = torch::Tensor()) {
+    return lambdaRankLoss(s, l, g, 1.0, 1.0, w).item<double>();
+  };
+  double first = lossOf(scores.slice(0, 0, 2), labels.slice(0, 0, 2),
+                        groups.slice(0, 0, 2));
+  double second = lossOf(scores.slice(0, 2, 4), labels.slice(0, 2, 4),
+                         groups.slice(0, 2, 4));
+  ASSERT_GT(first, 0.1);
+  ASSERT_GT(second, 0.1);
+  // Unit weights are the unweighted mean; weights 3 and 0.5 give
+  // (3 L_0 + 0.5 L_1) / 2.
+  EXPECT_NEAR(lossOf(scores, labels, groups, torch::ones({4})),
+              (first + second) / 2, 1e-6);
+  EXPECT_NEAR(lossOf(scores, labels, groups), (first + second) / 2, 1e-6);
+  EXPECT_NEAR(lossOf(scores, labels, groups,
+                     torch::tensor({3.0f, 3.0f, 0.5f, 0.5f})),
+              (3 * first + 0.5 * second) / 2, 1e-6);
+  EXPECT_THROW(lossOf(scores, labels, groups, torch::ones({3})), c10::Error);
+}
+
 TEST_F(TorchModelsTest, LambdaRankIgnoresPairsAcrossGroups) {
   torch::Tensor scores = torch::tensor({0.0f, 5.0f}).requires_grad_(true);
   torch::Tensor loss = lambdaRankLoss(scores, torch::tensor({1.0f, 0.0f}),

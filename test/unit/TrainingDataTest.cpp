@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 
 using namespace tcl;
@@ -148,6 +149,31 @@ TEST_F(TrainingDataTest, BrokenKernelNamesTheWorkload) {
   EXPECT_NE(message.find("workload 'matmul_broken': cannot parse the kernel"),
             std::string::npos)
       << message;
+}
+
+TEST(TrainingDataSplitTest, LatencyWeightsAverageOneOverTasks) {
+  // Three tasks with best latencies 1 ms, 4 ms and none (all failed).
+  TrainingData d;
+  d.groupKeys = {"a", "b", "c"};
+  d.groups = {0, 0, 1, 1, 2};
+  d.latencies = {2e-3, 1e-3, 4e-3,
+                 std::numeric_limits<double>::infinity(),
+                 std::numeric_limits<double>::infinity()};
+  d.labels.assign(d.groups.size(), 0.5f);
+  // p = 1: 1 : 4, scaled to mean 1 over the two tasks with a best.
+  std::vector<float> linear = latencyWeights(d, 1.0);
+  ASSERT_EQ(linear.size(), 5u);
+  const std::vector<float> expected = {0.4f, 0.4f, 1.6f, 1.6f, 0.0f};
+  for (size_t i = 0; i < expected.size(); ++i)
+    EXPECT_NEAR(linear[i], expected[i], 1e-6) << "program " << i;
+  // p = 0.5: 1 : 2 -> 2/3, 4/3.
+  std::vector<float> root = latencyWeights(d, 0.5);
+  EXPECT_NEAR(root[0], 2.0 / 3, 1e-6);
+  EXPECT_NEAR(root[3], 4.0 / 3, 1e-6);
+  // p = 0: every task with a successful program counts 1.
+  std::vector<float> uniform = latencyWeights(d, 0.0);
+  for (size_t i = 0; i < 4; ++i)
+    EXPECT_EQ(uniform[i], 1.0f);
 }
 
 TEST(TrainingDataSplitTest, ValidationGroupsAreASeededDisjointFraction) {

@@ -17,6 +17,7 @@
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -73,6 +74,14 @@ static cl::list<std::string> remeasure(
              "separated), e.g. after fixing the bug that broke them; the new "
              "records supersede the failed ones (not with --sampler)"),
     cl::value_desc("codes"), cl::cat(category));
+static cl::opt<std::string> remeasureBefore(
+    "remeasure-before", cl::init(""),
+    cl::desc("Measure again, before any new program, the programs whose "
+             "latest record is older than this UTC time (e.g. "
+             "2026-12-08T00:00:00Z), e.g. records taken on a busy machine; "
+             "resumable, since the new records are newer (not with "
+             "--sampler)"),
+    cl::value_desc("time"), cl::cat(category));
 static cl::opt<std::string> onlyManifest(
     "tasks-from", cl::init(""),
     cl::desc("Only the tasks listed in this tcl-dataset manifest, e.g. the "
@@ -338,8 +347,24 @@ int main(int argc, char **argv) {
                   "timeout)");
     options.remeasure.insert(code);
   }
-  if (!options.remeasure.empty() && !samplerStrategy.empty())
-    return fail("--remeasure cannot be combined with --sampler");
+  if (!remeasureBefore.empty()) {
+    llvm::StringRef t = remeasureBefore;
+    auto digits = [&](size_t from, size_t n) {
+      return llvm::all_of(t.substr(from, n),
+                          [](char c) { return llvm::isDigit(c); });
+    };
+    if (t.size() != 20 || !digits(0, 4) || t[4] != '-' || !digits(5, 2) ||
+        t[7] != '-' || !digits(8, 2) || t[10] != 'T' || !digits(11, 2) ||
+        t[13] != ':' || !digits(14, 2) || t[16] != ':' || !digits(17, 2) ||
+        t[19] != 'Z')
+      return fail("--remeasure-before: '" + remeasureBefore +
+                  "' is not a UTC time like 2026-12-08T00:00:00Z");
+    options.remeasureBefore = remeasureBefore;
+  }
+  if ((!options.remeasure.empty() || !options.remeasureBefore.empty()) &&
+      !samplerStrategy.empty())
+    return fail("--remeasure and --remeasure-before cannot be combined with "
+                "--sampler");
   if (!onlyManifest.empty()) {
     llvm::Expected<NetworkTasks> listed = readNetworkManifest(onlyManifest);
     if (!listed)

@@ -130,6 +130,13 @@ static cl::opt<unsigned>
                      "LibTorch's default, all cores; 1 makes training "
                      "deterministic for a seed); OpenBLAS gets as many"),
             cl::cat(category));
+static cl::opt<double> taskWeightPower(
+    "task-weight-power", cl::init(0),
+    cl::desc("Weight each training task's LambdaRank loss by its best "
+             "latency to this power, normalised to a mean of 1 (0: every "
+             "task 1, the default; 1: as the top-k score weights tasks, "
+             "slow tasks count most); not with --loss=mse"),
+    cl::cat(category));
 static cl::opt<double> validFraction(
     "valid-fraction", cl::init(0),
     cl::desc("Hold out this fraction of the training tasks (seeded by "
@@ -246,8 +253,14 @@ Trained trainNeural(const std::string &config, const TrainingData &train,
     llvm::errs() << llvm::format("  %.1fs\n", log.elapsedSeconds);
   };
   TrainResult trained;
-  if (epochs > 0)
-    trained = tcl::train(*model, toRankingData(train), options);
+  if (epochs > 0) {
+    RankingData trainData = toRankingData(train);
+    if (taskWeightPower != 0) {
+      std::vector<float> w = latencyWeights(train, taskWeightPower);
+      trainData.weights = torch::tensor(w, torch::kFloat32);
+    }
+    trained = tcl::train(*model, trainData, options);
+  }
   if (!trained.error.empty()) {
     r.error = "training failed: " + trained.error;
     return r;
@@ -392,6 +405,9 @@ int main(int argc, char **argv) {
           tcl_tools::checkValidFraction(validFraction, emaDecay);
       !error.empty())
     return fail(error);
+  if (taskWeightPower != 0 && (modelKind == "xgb" || loss == "mse"))
+    return fail("--task-weight-power weights the LambdaRank loss of mamba, "
+                "tlp and mlp; not with --model=xgb or --loss=mse");
   if (validFraction > 0 && modelKind == "xgb")
     return fail("--valid-fraction applies to mamba, tlp and mlp, not xgb");
   if (epochs == 0 && initFile.empty())
@@ -566,6 +582,7 @@ int main(int argc, char **argv) {
       {"test_programs", static_cast<int64_t>(eval.size())},
       {"epochs", result.epochs},
       {"valid_fraction", validFraction.getValue()},
+      {"task_weight_power", taskWeightPower.getValue()},
       {"valid_tasks", static_cast<int64_t>(valid.groupKeys.size())},
       {"best_epoch", result.bestEpoch},
       {"valid_top1", llvm::json::Array(result.validationTop1)},

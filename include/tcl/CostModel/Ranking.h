@@ -37,15 +37,19 @@ namespace tcl {
 /// The weights are constants (no gradient through the ranks), so
 /// dL_g/ds_i = sum_j -sigma * |dNDCG_ij| / (1 + exp(sigma * (s_i - s_j))),
 /// which is Burges' lambda_i. The loss is the mean of L_g over the groups
-/// with IDCG > 0 (groups whose candidates all failed contribute nothing).
+/// with IDCG > 0 (groups whose candidates all failed contribute nothing);
+/// with `weights`, the mean of w_g * L_g, w_g being the weight of the
+/// group's first item (RankingData::weights: how much a task counts).
 ///
 /// scores float [B], labels float [B], groups int64 [B] (any ids, items of a
-/// group need not be contiguous). Returns a scalar; 0 (with a gradient of 0)
-/// when no group has a pair to order. Throws c10::Error for gainScale <= 0.
+/// group need not be contiguous), weights float [B] or undefined (1 each).
+/// Returns a scalar; 0 (with a gradient of 0) when no group has a pair to
+/// order. Throws c10::Error for gainScale <= 0 or mis-shaped inputs.
 torch::Tensor lambdaRankLoss(const torch::Tensor &scores,
                              const torch::Tensor &labels,
                              const torch::Tensor &groups, double sigma = 1.0,
-                             double gainScale = 1.0);
+                             double gainScale = 1.0,
+                             const torch::Tensor &weights = torch::Tensor());
 
 /// Mean squared error mean_i (s_i - y_i)^2 between scores and labels, both
 /// float [B]: a regression on normalized throughput, as TenSet's MLP trains.

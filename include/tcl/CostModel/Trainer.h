@@ -39,6 +39,10 @@ struct RankingData {
   torch::Tensor labels;
   /// int64 [N]: the task (group) of each candidate. Only train() reads it.
   torch::Tensor groups;
+  /// float [N] or undefined (1 each): how much the candidate's group counts
+  /// in the LambdaRank loss (the same for a group's candidates; see
+  /// latencyWeights in TrainingData.h). Only train() reads it.
+  torch::Tensor weights;
 
   /// N, the number of candidates: from labels, else tokens, else groups,
   /// else the largest segment + 1 (so statement-form data whose last

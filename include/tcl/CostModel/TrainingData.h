@@ -80,6 +80,16 @@ void appendProgram(TrainingData &data, const SequenceFeatureExtractor &sequence,
 TrainingData selectGroups(const TrainingData &data,
                           llvm::function_ref<bool(llvm::StringRef key)> keep);
 
+/// Per program [N], the weight of its task in the training loss
+/// (RankingData::weights, tcl-train --task-weight-power): w_g = b_g^p /
+/// mean_h(b_h^p), with b_g the best (lowest finite) latency of group g and
+/// the mean over the groups with one, so the weights average 1 over tasks;
+/// 0 for a group without a successful program. p = 0 weights every task 1;
+/// p = 1 weights tasks by their best latency, as the top-k score weights
+/// them within a network (Ranking.h), so that slow tasks, where a mis-pick
+/// costs most, count most. TCL's own heuristic, not from a paper.
+std::vector<float> latencyWeights(const TrainingData &data, double power);
+
 /// Moves a seeded random fraction of `data`'s groups (tasks) out of it, as
 /// the held-out tasks of checkpoint selection (tcl-train and tcl-distill
 /// --valid-fraction): round(fraction * G) of its G groups, at least 1 and

@@ -95,6 +95,11 @@ struct DatasetOptions {
   /// the old one for training data and counts; nothing is rewritten. Not
   /// with `selector`.
   llvm::StringSet<> remeasure;
+  /// An ISO 8601 UTC time (MeasureRecord::timestamp form, e.g.
+  /// 2026-12-08T00:00:00Z): programs whose latest record is older are
+  /// measured again too, e.g. a platform's records taken while the machine
+  /// was busy. Resumable: what this run measures is newer. Empty: none.
+  std::string remeasureBefore;
   /// Active learning (tcl-dataset --sampler). When set, each workload's
   /// candidate pool is the first programsPerTask programs of its seeded
   /// sequence (those a full collection would measure), and only `budget`

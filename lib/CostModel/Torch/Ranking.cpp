@@ -15,12 +15,15 @@ using namespace tcl;
 torch::Tensor tcl::lambdaRankLoss(const torch::Tensor &scores,
                                   const torch::Tensor &labels,
                                   const torch::Tensor &groups, double sigma,
-                                  double gainScale) {
+                                  double gainScale,
+                                  const torch::Tensor &weights) {
   TORCH_CHECK(scores.dim() == 1 && labels.sizes() == scores.sizes() &&
                   groups.sizes() == scores.sizes(),
               "lambdaRankLoss: scores, labels and groups must be [B]");
   TORCH_CHECK(groups.scalar_type() == torch::kLong,
               "lambdaRankLoss: groups must be int64");
+  TORCH_CHECK(!weights.defined() || weights.sizes() == scores.sizes(),
+              "lambdaRankLoss: weights must be [B] like scores");
   TORCH_CHECK(gainScale > 0, "lambdaRankLoss: gainScale must be > 0, got ",
               gainScale);
 
@@ -61,8 +64,11 @@ torch::Tensor tcl::lambdaRankLoss(const torch::Tensor &scores,
         (itemDiscount.unsqueeze(1) - itemDiscount.unsqueeze(0)).abs() / idcg;
     weight = weight * preferred.to(weight.dtype());
     torch::Tensor margin = s.unsqueeze(1) - s.unsqueeze(0); // s_i - s_j
-    groupLosses.push_back(
-        (weight * torch::nn::functional::softplus(-sigma * margin)).sum());
+    torch::Tensor loss =
+        (weight * torch::nn::functional::softplus(-sigma * margin)).sum();
+    if (weights.defined())
+      loss = loss * weights[indices.front()].to(loss.dtype());
+    groupLosses.push_back(loss);
   }
   if (groupLosses.empty())
     return (scores * 0).sum();

@@ -64,6 +64,10 @@ std::string RankingData::validate(FeatureForm form, bool needLabels) const {
   if (!groups.defined() || groups.dim() != 1 || groups.size(0) != n ||
       groups.scalar_type() != torch::kLong)
     return "data: groups must be int64 [N] like labels";
+  if (weights.defined() &&
+      (weights.dim() != 1 || weights.size(0) != n ||
+       !weights.is_floating_point()))
+    return "data: weights must be float [N] like labels";
   return "";
 }
 
@@ -349,7 +353,10 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
                 : lambdaRankLoss(scores, labels,
                                  data.groups.index_select(0, index),
                                  options.lambdaSigma,
-                                 options.lambdaGainScale);
+                                 options.lambdaGainScale,
+                                 data.weights.defined()
+                                     ? data.weights.index_select(0, index)
+                                     : torch::Tensor());
         double value = loss.item<double>();
         if (!std::isfinite(value)) {
           result.error =
@@ -446,6 +453,7 @@ RankingData tcl::selectRows(const RankingData &data,
   out.workload = rowsOf(data.workload);
   out.labels = rowsOf(data.labels);
   out.groups = rowsOf(data.groups);
+  out.weights = rowsOf(data.weights);
   if (data.segments.defined() && data.statements.defined()) {
     torch::Tensor newIndex = torch::full({data.size()}, -1, torch::kInt64);
     newIndex.index_put_({rows}, torch::arange(rows.size(0), torch::kInt64));
