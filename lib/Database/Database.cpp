@@ -297,8 +297,14 @@ Database::latestRecordsFor(StringRef workloadKey, StringRef platformId) const {
 
 std::string Database::busiestPlatform() const {
   llvm::StringMap<unsigned> counts;
-  for (const MeasureRecord &r : recordList)
-    ++counts[r.platform];
+  for (const auto &[key, records] : recordsByWorkload) {
+    llvm::StringSet<> platformsOfWorkload;
+    for (const MeasureRecord *r : records)
+      platformsOfWorkload.insert(r->platform);
+    for (const auto &platform : platformsOfWorkload)
+      counts[platform.getKey()] += static_cast<unsigned>(
+          latestRecordsFor(key, platform.getKey()).size());
+  }
   std::string best;
   unsigned most = 0;
   for (const auto &entry : counts)

@@ -355,6 +355,15 @@ TEST_F(DatabaseTest, LatestRecordOfAProgramSupersedesEarlierOnes) {
   ASSERT_EQ(latest.size(), 2u);
   EXPECT_EQ(latest[0]->error, "timeout");
   EXPECT_EQ(db->best("w1", platform)->medianSeconds, 3e-3);
+
+  // The busiest platform counts programs, not records: five measurements
+  // of one program do not outweigh two programs measured four times.
+  for (double latency : {2.0, 3.0, 4.0, 5.0})
+    ASSERT_FALSE(
+        db->append(makeRecord("w1", "cpu:sse4.2,threads=1@CPU A", latency)));
+  EXPECT_EQ(db->recordsFor("w1", "cpu:sse4.2,threads=1@CPU A").size(), 5u);
+  EXPECT_EQ(db->recordsFor("w1", platform).size(), 4u);
+  EXPECT_EQ(db->busiestPlatform(), platform);
 }
 
 } // namespace

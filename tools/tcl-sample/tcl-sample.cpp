@@ -41,7 +41,7 @@ static cl::opt<std::string>
 static cl::opt<std::string>
     platform("platform", cl::init(""),
              cl::desc("Platform id of the records to sample (default: the "
-                      "one with the most records)"),
+                      "one with the most measured programs)"),
              cl::cat(category));
 static cl::opt<std::string>
     testManifest("test-manifest", cl::init(""),

@@ -41,7 +41,7 @@ static cl::opt<std::string> database("database", cl::Required,
 static cl::opt<std::string>
     platform("platform", cl::init(""),
              cl::desc("Platform id of the records to use (default: the one "
-                      "with the most records)"),
+                      "with the most measured programs)"),
              cl::cat(category));
 static cl::opt<std::string> modelKind("model", cl::init("mamba"),
                                       cl::desc("mamba, tlp, mlp or xgb"),

@@ -97,8 +97,9 @@ public:
   latestRecordsFor(llvm::StringRef workloadKey,
                    llvm::StringRef platformId) const;
 
-  /// The platform id with the most measure records ("" for none; ties go
-  /// to the first in StringMap order).
+  /// The platform id with the most measured programs, each counted once
+  /// however often it was measured (latestRecordsFor); "" for none, ties
+  /// go to the first in StringMap order.
   std::string busiestPlatform() const;
 
   /// The platform ids that have records; with a `workloadKey`, those that
