@@ -151,8 +151,7 @@ tcl::loadTrainingData(const Database &db, const TrainingDataOptions &options,
   return data;
 }
 
-std::vector<float> tcl::latencyWeights(const TrainingData &data,
-                                      double power) {
+std::vector<float> tcl::latencyWeights(const TrainingData &data, double power) {
   std::vector<double> best(data.groupKeys.size(),
                            std::numeric_limits<double>::infinity());
   for (size_t i = 0; i < data.size(); ++i)

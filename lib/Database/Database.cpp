@@ -9,8 +9,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <map>
 #include <fcntl.h>
+#include <map>
+#include <set>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -284,7 +285,7 @@ Database::recordsFor(StringRef workloadKey, StringRef platformId) const {
 std::vector<const MeasureRecord *>
 Database::latestRecordsFor(StringRef workloadKey, StringRef platformId) const {
   std::vector<const MeasureRecord *> result;
-  std::map<std::vector<std::pair<std::string, int64_t>>, size_t> slotOf;
+  std::map<decltype(MeasureRecord::knobs), size_t> slotOf;
   for (const MeasureRecord *record : recordsFor(workloadKey, platformId)) {
     auto [it, added] = slotOf.try_emplace(record->knobs, result.size());
     if (added)
@@ -296,14 +297,14 @@ Database::latestRecordsFor(StringRef workloadKey, StringRef platformId) const {
 }
 
 std::string Database::busiestPlatform() const {
+  // Distinct programs (platform, knobs) per workload, as latestRecordsFor
+  // keeps them.
   llvm::StringMap<unsigned> counts;
-  for (const auto &[key, records] : recordsByWorkload) {
-    llvm::StringSet<> platformsOfWorkload;
-    for (const MeasureRecord *r : records)
-      platformsOfWorkload.insert(r->platform);
-    for (const auto &platform : platformsOfWorkload)
-      counts[platform.getKey()] += static_cast<unsigned>(
-          latestRecordsFor(key, platform.getKey()).size());
+  for (const auto &entry : recordsByWorkload) {
+    std::set<std::pair<StringRef, decltype(MeasureRecord::knobs)>> programs;
+    for (const MeasureRecord *r : entry.second)
+      if (programs.emplace(r->platform, r->knobs).second)
+        ++counts[r->platform];
   }
   std::string best;
   unsigned most = 0;

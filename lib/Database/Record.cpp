@@ -202,13 +202,30 @@ llvm::Expected<MeasureRecord> MeasureRecord::fromJSON(const json::Object &o) {
   return m;
 }
 
+namespace {
+constexpr const char *kTimestampFormat = "%Y-%m-%dT%H:%M:%SZ";
+
+std::string formatTimestamp(const std::tm &utc) {
+  char buffer[sizeof("YYYY-MM-DDTHH:MM:SSZ")];
+  std::strftime(buffer, sizeof(buffer), kTimestampFormat, &utc);
+  return buffer;
+}
+} // namespace
+
 std::string tcl::currentTimestamp() {
   std::time_t now = std::time(nullptr);
   std::tm utc;
   gmtime_r(&now, &utc);
-  char buffer[sizeof("YYYY-MM-DDTHH:MM:SSZ")];
-  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
+  return formatTimestamp(utc);
+}
+
+bool tcl::isTimestamp(StringRef text) {
+  // Parsed and printed again: only the canonical, zero-padded spelling
+  // survives the round trip.
+  std::string copy = text.str();
+  std::tm utc{};
+  const char *end = strptime(copy.c_str(), kTimestampFormat, &utc);
+  return end && *end == '\0' && formatTimestamp(utc) == copy;
 }
 
 StringRef tcl::getTCLVersion() { return TCL_VERSION; }

@@ -402,7 +402,8 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
       for (auto [i, c] : llvm::enumerate(pool.candidates))
         candidateOf[std::vector<int64_t>(c.values.begin(), c.values.end())] =
             pool.first + static_cast<int64_t>(i);
-      for (const MeasureRecord *rec : db->latestRecordsFor(task.key, platformId)) {
+      for (const MeasureRecord *rec :
+           db->latestRecordsFor(task.key, platformId)) {
         llvm::Expected<Schedule> s = space.fromKnobMap(rec->knobs);
         if (!s) {
           llvm::consumeError(s.takeError());
@@ -498,7 +499,8 @@ tcl::collectDataset(llvm::ArrayRef<DatasetNetwork> networks,
           llvm::consumeError(s.takeError());
           continue;
         }
-        measured.insert(std::vector<int64_t>(s->values.begin(), s->values.end()));
+        measured.insert(
+            std::vector<int64_t>(s->values.begin(), s->values.end()));
         if (measureAgain(*rec)) {
           again.push_back(std::move(*s));
           againWasOk.push_back(rec->ok());

@@ -621,9 +621,9 @@ TEST_F(TorchModelsTest, LambdaRankWeightsGroups) {
   EXPECT_NEAR(lossOf(scores, labels, groups, torch::ones({4})),
               (first + second) / 2, 1e-6);
   EXPECT_NEAR(lossOf(scores, labels, groups), (first + second) / 2, 1e-6);
-  EXPECT_NEAR(lossOf(scores, labels, groups,
-                     torch::tensor({3.0f, 3.0f, 0.5f, 0.5f})),
-              (3 * first + 0.5 * second) / 2, 1e-6);
+  EXPECT_NEAR(
+      lossOf(scores, labels, groups, torch::tensor({3.0f, 3.0f, 0.5f, 0.5f})),
+      (3 * first + 0.5 * second) / 2, 1e-6);
   EXPECT_THROW(lossOf(scores, labels, groups, torch::ones({3})), c10::Error);
 }
 

@@ -156,8 +156,7 @@ TEST(TrainingDataSplitTest, LatencyWeightsAverageOneOverTasks) {
   TrainingData d;
   d.groupKeys = {"a", "b", "c"};
   d.groups = {0, 0, 1, 1, 2};
-  d.latencies = {2e-3, 1e-3, 4e-3,
-                 std::numeric_limits<double>::infinity(),
+  d.latencies = {2e-3, 1e-3, 4e-3, std::numeric_limits<double>::infinity(),
                  std::numeric_limits<double>::infinity()};
   d.labels.assign(d.groups.size(), 0.5f);
   // p = 1: 1 : 4, scaled to mean 1 over the two tasks with a best.

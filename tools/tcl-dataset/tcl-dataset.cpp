@@ -17,7 +17,6 @@
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
-#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -348,15 +347,7 @@ int main(int argc, char **argv) {
     options.remeasure.insert(code);
   }
   if (!remeasureBefore.empty()) {
-    llvm::StringRef t = remeasureBefore;
-    auto digits = [&](size_t from, size_t n) {
-      return llvm::all_of(t.substr(from, n),
-                          [](char c) { return llvm::isDigit(c); });
-    };
-    if (t.size() != 20 || !digits(0, 4) || t[4] != '-' || !digits(5, 2) ||
-        t[7] != '-' || !digits(8, 2) || t[10] != 'T' || !digits(11, 2) ||
-        t[13] != ':' || !digits(14, 2) || t[16] != ':' || !digits(17, 2) ||
-        t[19] != 'Z')
+    if (!isTimestamp(remeasureBefore))
       return fail("--remeasure-before: '" + remeasureBefore +
                   "' is not a UTC time like 2026-12-08T00:00:00Z");
     options.remeasureBefore = remeasureBefore;

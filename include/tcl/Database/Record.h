@@ -74,6 +74,11 @@ struct MeasureRecord {
 /// e.g. `2026-11-22T03:40:00Z` (for MeasureRecord::timestamp).
 std::string currentTimestamp();
 
+/// Whether `text` is a timestamp exactly in currentTimestamp()'s form (so
+/// that timestamps compare as strings in time order), e.g. for
+/// `tcl-dataset --remeasure-before`.
+bool isTimestamp(llvm::StringRef text);
+
 /// The TCL version, e.g. `0.1.0` (for MeasureRecord::version).
 llvm::StringRef getTCLVersion();
 

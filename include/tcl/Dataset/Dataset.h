@@ -140,8 +140,9 @@ struct DatasetTask {
 /// `programsPerTask` records: its default schedule first, then uniform
 /// random schedules from a generator seeded with `seed` and the workload
 /// key, in the order DatasetOptions::interleave chooses (the result is
-/// always in order of first appearance); programs whose latest record failed
-/// with a code in DatasetOptions::remeasure are measured again first.
+/// always in order of first appearance); programs whose latest record
+/// DatasetOptions::remeasure or remeasureBefore selects are measured again
+/// first.
 /// Errors (unreadable database, no tasks, programsPerTask = 0, remeasure
 /// with a selector) name the
 /// problem; failing programs are records with an error code, and a task that

@@ -64,9 +64,8 @@ std::string RankingData::validate(FeatureForm form, bool needLabels) const {
   if (!groups.defined() || groups.dim() != 1 || groups.size(0) != n ||
       groups.scalar_type() != torch::kLong)
     return "data: groups must be int64 [N] like labels";
-  if (weights.defined() &&
-      (weights.dim() != 1 || weights.size(0) != n ||
-       !weights.is_floating_point()))
+  if (weights.defined() && (weights.dim() != 1 || weights.size(0) != n ||
+                            !weights.is_floating_point()))
     return "data: weights must be float [N] like labels";
   return "";
 }
@@ -352,8 +351,7 @@ TrainResult tcl::train(RankingModel &model, const RankingData &data,
                 ? mseLoss(scores, labels)
                 : lambdaRankLoss(scores, labels,
                                  data.groups.index_select(0, index),
-                                 options.lambdaSigma,
-                                 options.lambdaGainScale,
+                                 options.lambdaSigma, options.lambdaGainScale,
                                  data.weights.defined()
                                      ? data.weights.index_select(0, index)
                                      : torch::Tensor());
