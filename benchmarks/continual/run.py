@@ -40,6 +40,7 @@ Usage (the three shipped platforms; unpack the .jsonl.xz files first)::
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import datetime
 import hashlib
 import json
@@ -201,6 +202,11 @@ def main(argv: Optional[list[str]] = None) -> int:
                    "new platform's labelled tasks, held out of its sample "
                    "(default 0: off; the first stage never uses it)")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--jobs", type=int, default=1,
+                   help="tcl-distill runs at a time (default 1); each seed's "
+                   "first stage, then each (seed, method) chain of later "
+                   "stages, is one job. With --threads 1 the models do not "
+                   "depend on --jobs")
     p.add_argument("--force", action="store_true")
     p.add_argument("--build-dir", type=Path, default=REPO / "build")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
@@ -230,19 +236,37 @@ def main(argv: Optional[list[str]] = None) -> int:
         p.error("tcl-distill not built (scripts/setup.sh)")
     args.out.mkdir(parents=True, exist_ok=True)
 
+    def first(seed: int) -> list[dict[str, Any]]:
+        result = run_stage(args, "first", 0, seed, platforms, train, None)
+        return [{**result, "seed": seed, "method": "first", "stage": 1}]
+
+    def chain(seed: int, method: str) -> list[dict[str, Any]]:
+        """Stages 2, 3, ... of `method` from seed `seed`'s first model."""
+        out = []
+        previous = args.out / f"s{seed}-stage1-first.pt"
+        for stage in range(1, len(platforms)):
+            result = run_stage(args, method, stage, seed, platforms, train,
+                               previous)
+            out.append({**result, "seed": seed, "method": method,
+                        "stage": stage + 1})
+            previous = args.out / f"s{seed}-stage{stage + 1}-{method}.pt"
+        return out
+
+    # Runs in (seed, method, stage) order, whatever order they finish in.
+    order = {m: i for i, m in enumerate(("first",) + tuple(methods))}
     runs: list[dict[str, Any]] = []
-    for seed in seeds:
-        first = run_stage(args, "first", 0, seed, platforms, train, None)
-        runs.append({**first, "seed": seed, "method": "first", "stage": 1})
-        for method in methods:
-            previous = args.out / f"s{seed}-stage1-first.pt"
-            for stage in range(1, len(platforms)):
-                result = run_stage(args, method, stage, seed, platforms,
-                                   train, previous)
-                runs.append({**result, "seed": seed, "method": method,
-                             "stage": stage + 1})
-                previous = args.out / f"s{seed}-stage{stage + 1}-{method}.pt"
-                write_results(args, platforms, methods, seeds, runs)
+
+    def collect(futures: list[concurrent.futures.Future]) -> None:
+        for future in concurrent.futures.as_completed(futures):
+            runs.extend(future.result())
+            runs.sort(key=lambda r: (seeds.index(r["seed"]),
+                                     order[r["method"]], r["stage"]))
+            write_results(args, platforms, methods, seeds, runs)
+
+    with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        collect([pool.submit(first, seed) for seed in seeds])
+        collect([pool.submit(chain, seed, method)
+                 for seed in seeds for method in methods])
     write_results(args, platforms, methods, seeds, runs)
     print((args.out / "results.md").read_text("utf-8"))
     return 0

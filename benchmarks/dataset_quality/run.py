@@ -17,8 +17,10 @@ the same seeded programs):
 Each program counts once, with its latest record (as
 ``Database::latestRecordsFor``); ``--until`` ignores records newer than a
 time, which shows a platform as it was before a re-measurement
-(``tcl-dataset --remeasure-before``). Prints a Markdown table and writes
-JSON (``--json``).
+(``tcl-dataset --remeasure-before``). ``--remeasured-at`` compares each
+program's records before and after such a re-measurement (repeatability).
+The tasks can come from any tcl-dataset manifest, e.g. a training sample's.
+Prints Markdown tables and writes JSON (``--json``).
 
 Usage::
 
@@ -41,9 +43,10 @@ from pathlib import Path
 from typing import Any, Optional
 
 
-def load(databases: list[Path], tasks: set[str],
-         until: Optional[str]) -> dict[str, dict[str, dict[str, Any]]]:
-    """platform -> task -> knobs (JSON text) -> latest record."""
+def load(databases: list[Path], tasks: set[str], until: Optional[str],
+         since: Optional[str] = None) -> dict[str, dict[str, dict[str, Any]]]:
+    """platform -> task -> knobs (JSON text) -> latest record, of the
+    records before `until` and at or after `since` (None: no bound)."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for path in databases:
         with open(path, encoding="utf-8") as f:
@@ -55,6 +58,8 @@ def load(databases: list[Path], tasks: set[str],
                 if r.get("type") != "measure" or r["workload"] not in tasks:
                     continue
                 if until and r.get("timestamp", "") >= until:
+                    continue
+                if since and r.get("timestamp", "") < since:
                     continue
                 knobs = json.dumps(r["knobs"], sort_keys=True)
                 out.setdefault(r["platform"], {}).setdefault(
@@ -88,6 +93,48 @@ def quantile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
+def repeatability(before: dict[str, dict[str, dict[str, Any]]],
+                  after: dict[str, dict[str, dict[str, Any]]]
+                  ) -> dict[str, Any]:
+    """Per platform, old (`before`) against new (`after`) records of the same
+    programs; prints a table and returns its rows."""
+    rows: dict[str, Any] = {}
+    print()
+    print("| platform | tasks | programs | Spearman old/new median | mean | "
+          "p10 | old/new latency median | old best's new top-1 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for platform in sorted(set(before) & set(after)):
+        correlations, ratios, top1 = [], [], []
+        for task, new in sorted(after[platform].items()):
+            old = before[platform].get(task, {})
+            both = [k for k in new if k in old and ok(new[k]) and ok(old[k])]
+            if len(both) < 3:
+                continue
+            lo = [old[k]["median_s"] for k in both]
+            ln = [new[k]["median_s"] for k in both]
+            rho = spearman(lo, ln)
+            if rho is not None:
+                correlations.append(rho)
+            ratios += [x / y for x, y in zip(lo, ln)]
+            best_old = min(both, key=lambda k: old[k]["median_s"])
+            top1.append(min(ln) / new[best_old]["median_s"])
+        if not correlations:
+            continue
+        row = {"tasks": len(correlations), "programs": len(ratios),
+               "spearman_median": statistics.median(correlations),
+               "spearman_mean": statistics.fmean(correlations),
+               "spearman_p10": quantile(correlations, 0.1),
+               "latency_ratio_median": statistics.median(ratios),
+               "old_best_top1": statistics.fmean(top1)}
+        rows[platform] = row
+        print(f"| {platform} | {row['tasks']} | {row['programs']} | "
+              f"{row['spearman_median']:.3f} | {row['spearman_mean']:.3f} | "
+              f"{row['spearman_p10']:.3f} | "
+              f"{row['latency_ratio_median']:.3f} | "
+              f"{row['old_best_top1']:.3f} |")
+    return rows
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
@@ -98,6 +145,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--until", default="",
                    help="ignore records at or after this UTC time "
                         "(e.g. 2026-12-08T00:10:00Z)")
+    p.add_argument("--remeasured-at", default="",
+                   help="also compare, per platform, each program's latest "
+                        "record before this UTC time with its record at or "
+                        "after it (a tcl-dataset --remeasure-before run "
+                        "started then): Spearman of the two latencies per "
+                        "task, old/new latency ratio, and the new top-1 of "
+                        "the old best program")
     p.add_argument("--json", type=Path, help="write the results here")
     args = p.parse_args(argv)
 
@@ -154,6 +208,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"| {a} | {b} | {pair['tasks']} | "
               f"{pair['spearman_median']:.3f} | {pair['spearman_mean']:.3f} "
               f"| {pair['transfer_top1']:.3f} |")
+
+    if args.remeasured_at:
+        result["remeasured_at"] = args.remeasured_at
+        result["repeatability"] = repeatability(
+            load(args.database, tasks, args.remeasured_at),
+            load(args.database, tasks, None, args.remeasured_at))
 
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -48,6 +48,17 @@
 using namespace tcl;
 using llvm::SmallVector;
 
+std::vector<std::pair<std::string, std::string>>
+tcl::openMPEnvironment(const RunnerOptions &options) {
+  std::vector<std::pair<std::string, std::string>> env = {
+      {"OMP_NUM_THREADS", std::to_string(std::max(1u, options.threads))}};
+  if (options.bindThreads) {
+    env.emplace_back("OMP_PROC_BIND", "close");
+    env.emplace_back("OMP_PLACES", "cores");
+  }
+  return env;
+}
+
 namespace {
 using Clock = std::chrono::steady_clock;
 
@@ -194,9 +205,10 @@ ChildReport runInChild(const ChildContext &ctx,
     kinds.push_back(*kind);
   }
 
-  // libomp reads OMP_NUM_THREADS when it initializes, i.e. after dlopen.
-  std::string threads = std::to_string(std::max(1u, ctx.options.threads));
-  ::setenv("OMP_NUM_THREADS", threads.c_str(), /*overwrite=*/1);
+  // libomp reads its environment when it initializes, i.e. after dlopen
+  // (the parent's libgomp, from LibTorch, read its own at start-up).
+  for (const auto &[name, value] : openMPEnvironment(ctx.options))
+    ::setenv(name.c_str(), value.c_str(), /*overwrite=*/1);
 
   void *library =
       ::dlopen(ctx.build.libraryPath.c_str(), RTLD_NOW | RTLD_LOCAL);

@@ -47,6 +47,7 @@ void AutotunePass::runOnOperation() {
   options.measuresPerRound = std::max(1u, measuresPerRound.getValue());
   options.seed = seed;
   options.runner.threads = parsed->threads;
+  options.runner.bindThreads = parsed->bindThreads;
   options.runner.seed = seed;
   options.runner.warmup = 0;
   options.runner.minRepeats = 1;

@@ -106,8 +106,13 @@ llvm::Expected<Target> Target::parse(llvm::StringRef spelling) {
 
   for (llvm::StringRef part : llvm::drop_begin(parts)) {
     auto [key, value] = part.trim().split('=');
+    if (key == "bind" && !part.contains('=')) {
+      t.bindThreads = true;
+      continue;
+    }
     if (key != "threads")
-      return fail("unknown option '" + key + "' (expected threads=N)");
+      return fail("unknown option '" + part.trim() +
+                  "' (expected threads=N or bind)");
     unsigned n = 0;
     if (value.getAsInteger(10, n) || n == 0 || n > 1024)
       return fail("threads must be an integer in [1, 1024], got '" + value +
@@ -156,7 +161,9 @@ std::string Target::str() const {
   if (isa == ISA::Host)
     isaName = vectorWidthF32 == 16 ? "avx512" : vectorWidthF32 == 8 ? "avx2"
                                                                     : "sse4.2";
-  return ("cpu:" + isaName + ",threads=" + llvm::Twine(threads)).str();
+  return ("cpu:" + isaName + ",threads=" + llvm::Twine(threads) +
+          (bindThreads ? ",bind" : ""))
+      .str();
 }
 
 static std::string readCpuModel() {
@@ -222,6 +229,8 @@ llvm::json::Value Platform::toJSON() const {
                          {"features", target.features},
                          {"cpu_model", cpuModel},
                          {"cores", cores}};
+  if (target.bindThreads)
+    obj["bind_threads"] = true;
   if (target.isGPU()) {
     obj["device"] = "cuda";
     obj["sm"] = target.smVersion;

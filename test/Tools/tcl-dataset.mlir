@@ -46,6 +46,13 @@
 // RUN: rm -f %t4.jsonl
 // RUN: tcl-dataset %s %S/Inputs/dataset-second-network.mlir --tasks-from=%t.jsonl.manifest.json --target=cpu,threads=1 --programs=1 --database=%t4.jsonl --min-repeat-seconds=0.001 2>&1 | FileCheck %s --check-prefix=ONLY
 // RUN: not tcl-dataset %s --tasks-from=%t.missing.json --database=%t4.jsonl 2>&1 | FileCheck %s --check-prefix=ONLY-MISSING
+// RUN: printf '{"tasks":[{"key":"matmul_x","networks":{}}]}' > %t.none.json
+// RUN: not tcl-dataset %s --tasks-from=%t.none.json --database=%t4.jsonl 2>&1 | FileCheck %s --check-prefix=ONLY-NONE
+// Pinned threads (`,bind`): a platform of its own, in records and manifest.
+// RUN: rm -f %t6.jsonl
+// RUN: tcl-dataset %s --target=cpu,threads=2,bind --programs=1 --database=%t6.jsonl --manifest=%t6.json --min-repeat-seconds=0.001 2>&1 | FileCheck %s --check-prefix=BIND
+// RUN: grep -c '"platform":"cpu:[a-z0-9.]*,threads=2,bind@' %t6.jsonl | FileCheck %s --check-prefix=BIND-RECORDS
+// RUN: FileCheck %s --check-prefix=BIND-MANIFEST < %t6.json
 // Bad input.
 // RUN: not tcl-dataset %s --database=%t.jsonl --sampler=greedy 2>&1 | FileCheck %s --check-prefix=BAD-SAMPLER
 // RUN: not tcl-dataset %s --database=%t.jsonl --sampler=rdu --budget=0 2>&1 | FileCheck %s --check-prefix=BAD-BUDGET
@@ -119,6 +126,11 @@
 // ACTIVE-FULL: 3 tasks, 120 records (120 ok, 60 new)
 // ONLY: tcl-dataset: 2 workloads from 2 networks
 // ONLY-MISSING: tcl-dataset: --tasks-from: manifest '{{.*}}missing.json':
+// ONLY-NONE: tcl-dataset: --tasks-from: manifest '{{.*}}none.json' lists no task of any network
+// BIND: tcl-dataset: 2 workloads from 1 networks on cpu:{{[a-z0-9.]+}},threads=2,bind@
+// BIND: 2 tasks, 2 records (2 ok, 2 new)
+// BIND-RECORDS: {{^2$}}
+// BIND-MANIFEST: "bind_threads": true
 // BAD-SAMPLER: tcl-dataset: --sampler: unknown sampler strategy 'greedy'
 // BAD-BUDGET: tcl-dataset: --budget: budget fraction 0 is outside (0, 1]
 // BAD-MODEL: tcl-dataset: --sampler-model/--sampler-config: {{.*}}cnn

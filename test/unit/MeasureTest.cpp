@@ -337,6 +337,38 @@ TEST_F(MeasureTest, ParallelKernelUsesOpenMP) {
   EXPECT_LE(result.maxAbsError, 1e-3);
 }
 
+TEST(RunnerOptionsTest, OpenMPEnvironmentPinsThreadsOnlyWhenAsked) {
+  using Env = std::vector<std::pair<std::string, std::string>>;
+  RunnerOptions options;
+  options.threads = 0;
+  EXPECT_EQ(openMPEnvironment(options), (Env{{"OMP_NUM_THREADS", "1"}}));
+  options.threads = 2;
+  options.bindThreads = true;
+  EXPECT_EQ(openMPEnvironment(options),
+            (Env{{"OMP_NUM_THREADS", "2"},
+                 {"OMP_PROC_BIND", "close"},
+                 {"OMP_PLACES", "cores"}}));
+}
+
+TEST_F(MeasureTest, PinnedParallelKernelIsCorrectAndTimed) {
+  llvm::Expected<Target> pinned = Target::parse("cpu,threads=2,bind");
+  ASSERT_TRUE(static_cast<bool>(pinned)) << llvm::toString(pinned.takeError());
+  Builder builder(*pinned, workDir, 1);
+  BuildResult reference = buildOk(builder, kMatmul, "reference");
+  BuildResult candidate = buildOk(builder, kParallelMatmul, "parallel");
+  ASSERT_TRUE(candidate.ok());
+
+  RunnerOptions bound = options;
+  bound.threads = pinned->threads;
+  bound.bindThreads = pinned->bindThreads;
+  Runner runner(binarySignature(), bound);
+  ASSERT_TRUE(setReference(runner, reference));
+  MeasureResult result = runner.measure(candidate, kMatmulFlops);
+  EXPECT_EQ(result.error, ErrorCode::None) << result.message;
+  EXPECT_GT(result.gflops, 0);
+  EXPECT_LE(result.maxAbsError, 1e-3);
+}
+
 TEST_F(MeasureTest, SameKernelReproducesReferenceExactly) {
   Builder builder(target, workDir, 1);
   BuildResult reference = buildOk(builder, kMatmul, "reference");

@@ -19,6 +19,34 @@ TEST(TargetTest, ParsesIsaAndThreads) {
   EXPECT_EQ(t->str(), "cpu:sse4.2,threads=1");
 }
 
+TEST(TargetTest, BindIsAnOptionOfItsOwnPlatform) {
+  llvm::Expected<Target> t = Target::parse("cpu:sse4.2,bind,threads=1");
+  ASSERT_TRUE(static_cast<bool>(t)) << llvm::toString(t.takeError());
+  EXPECT_TRUE(t->bindThreads);
+  EXPECT_EQ(t->threads, 1u);
+  EXPECT_EQ(t->str(), "cpu:sse4.2,threads=1,bind");
+  llvm::Expected<Target> again = Target::parse(t->str());
+  ASSERT_TRUE(static_cast<bool>(again)) << llvm::toString(again.takeError());
+  EXPECT_TRUE(again->bindThreads);
+  Platform p = Platform::host(*t);
+  EXPECT_EQ(p.id(), "cpu:sse4.2,threads=1,bind@" + p.cpuModel);
+  EXPECT_EQ(p.toJSON().getAsObject()->getBoolean("bind_threads"), true);
+
+  llvm::Expected<Target> unbound = Target::parse("cpu:sse4.2,threads=1");
+  ASSERT_TRUE(static_cast<bool>(unbound));
+  EXPECT_FALSE(unbound->bindThreads);
+  EXPECT_NE(Platform::host(*unbound).id(), p.id());
+  EXPECT_FALSE(Platform::host(*unbound).toJSON().getAsObject()->get(
+      "bind_threads"));
+
+  for (const char *bad : {"cpu,bind=1", "cpu:avx2,pin", "cuda:sm_90,bind"}) {
+    llvm::Expected<Target> b = Target::parse(bad);
+    ASSERT_FALSE(static_cast<bool>(b)) << bad;
+    std::string msg = llvm::toString(b.takeError());
+    EXPECT_NE(msg.find("unknown option"), std::string::npos) << msg;
+  }
+}
+
 TEST(TargetTest, HostUsesAllCoresAndHostCpu) {
   llvm::Expected<Target> t = Target::parse("cpu");
   ASSERT_TRUE(static_cast<bool>(t)) << llvm::toString(t.takeError());

@@ -35,8 +35,9 @@ static cl::list<std::string> inputFiles(cl::Positional, cl::OneOrMore,
                                         cl::cat(category));
 static cl::opt<std::string>
     targetSpelling("target", cl::init("cpu"),
-                   cl::desc("Target: cpu[:avx512|avx2|sse4.2][,threads=N] "
-                            "(default: host CPU, all cores), or cuda:sm_80 "
+                   cl::desc("Target: cpu[:avx512|avx2|sse4.2][,threads=N][,bind] "
+                            "(default: host CPU, all cores; bind pins the threads, one "
+                            "per core, for repeatable timings), or cuda:sm_80 "
                             "/ cuda:sm_90 (this machine's NVIDIA GPU, "
                             "measured by tcl-cuda-runner)"),
                    cl::cat(category));
@@ -361,11 +362,16 @@ int main(int argc, char **argv) {
     if (!listed)
       return fail("--tasks-from: " + llvm::toString(listed.takeError()));
     options.only = workloadKeys(*listed);
+    // An empty set would mean "every task": say so instead.
+    if (options.only.empty())
+      return fail("--tasks-from: manifest '" + onlyManifest +
+                  "' lists no task of any network");
   }
   options.selector = selector.get();
   options.budget = budget;
   options.rounds = rounds;
   options.runner.threads = target->threads;
+  options.runner.bindThreads = target->bindThreads;
   options.runner.seed = seed;
   options.runner.warmup = 0;
   options.runner.minRepeats = 1;

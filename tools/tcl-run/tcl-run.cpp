@@ -42,8 +42,9 @@ static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
                                       cl::cat(category));
 static cl::opt<std::string>
     targetSpelling("target", cl::init("cpu"),
-                   cl::desc("Target: cpu[:avx512|avx2|sse4.2][,threads=N] "
-                            "(default: host CPU, all cores)"),
+                   cl::desc("Target: cpu[:avx512|avx2|sse4.2][,threads=N][,bind] "
+                            "(default: host CPU, all cores; bind pins the threads, one "
+                            "per core, for repeatable timings)"),
                    cl::cat(category));
 static cl::opt<unsigned>
     numSamples("samples", cl::init(0),
@@ -373,6 +374,7 @@ int main(int argc, char **argv) {
   Builder builder(*target, std::string(dir), jobs);
   RunnerOptions runnerOptions;
   runnerOptions.threads = target->threads;
+  runnerOptions.bindThreads = target->bindThreads;
   runnerOptions.seed = seed;
   runnerOptions.minRepeatSeconds = minRepeatSeconds;
   runnerOptions.timeoutSeconds = timeoutSeconds;

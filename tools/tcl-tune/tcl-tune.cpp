@@ -46,8 +46,9 @@ static cl::opt<std::string> transformLibraryFile(
     cl::value_desc("file"), cl::cat(category));
 static cl::opt<std::string>
     targetSpelling("target", cl::init("cpu"),
-                   cl::desc("Target: cpu[:avx512|avx2|sse4.2][,threads=N] "
-                            "(default: host CPU, all cores), or cuda:sm_80 "
+                   cl::desc("Target: cpu[:avx512|avx2|sse4.2][,threads=N][,bind] "
+                            "(default: host CPU, all cores; bind pins the threads, one "
+                            "per core, for repeatable timings), or cuda:sm_80 "
                             "/ cuda:sm_90 (this machine's NVIDIA GPU, "
                             "measured by tcl-cuda-runner)"),
                    cl::cat(category));
@@ -167,6 +168,7 @@ int main(int argc, char **argv) {
                          ? TaskScheduler::Strategy::Gradient
                          : TaskScheduler::Strategy::RoundRobin;
   options.runner.threads = target->threads;
+  options.runner.bindThreads = target->bindThreads;
   options.runner.seed = seed;
   options.runner.warmup = 0;
   options.runner.minRepeats = 1;

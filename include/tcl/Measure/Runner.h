@@ -17,6 +17,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace tcl {
 
@@ -43,6 +45,11 @@ struct RunnerOptions {
   uint64_t seed = 0;
   /// OMP_NUM_THREADS of the child process.
   unsigned threads = 1;
+  /// Pin the child's OpenMP threads, one per core (OMP_PROC_BIND=close,
+  /// OMP_PLACES=cores; Target::bindThreads). Unpinned, the OS may move a
+  /// kernel's threads between cores or stack them on one, so the same
+  /// program's latency varies from one child process to the next.
+  bool bindThreads = false;
   /// Directory holding one NumPy file `arg<i>.npy` per kernel argument i
   /// (C order, exactly the argument's shape and element type; see Npy.h),
   /// used instead of seeded random values. Empty: random inputs. A missing
@@ -52,6 +59,13 @@ struct RunnerOptions {
   /// a `.npy` file (written completely or not at all).
   std::string outputPath;
 };
+
+/// The OpenMP environment variables a measurement child sets before it loads
+/// the kernel (and with it libomp), as (name, value) pairs:
+/// OMP_NUM_THREADS = max(1, threads), and with bindThreads OMP_PROC_BIND =
+/// close and OMP_PLACES = cores (OpenMP 5.2, sections 21.1.6-7).
+std::vector<std::pair<std::string, std::string>>
+openMPEnvironment(const RunnerOptions &options);
 
 /// Runs kernels built by tcl::Builder that follow a KernelSignature.
 ///

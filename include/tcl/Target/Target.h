@@ -56,9 +56,11 @@ struct GPULimits {
 
 /// A code-generation and run-time target.
 ///
-/// A CPU target is spelled `cpu[:ISA][,threads=N]` with ISA one of `avx512`,
-/// `avx2`, `sse4.2`; `cpu` alone is the host CPU with all its features and
-/// all its cores. Examples: `cpu`, `cpu,threads=1`, `cpu:avx2,threads=2`.
+/// A CPU target is spelled `cpu[:ISA][,threads=N][,bind]` with ISA one of
+/// `avx512`, `avx2`, `sse4.2`; `cpu` alone is the host CPU with all its
+/// features and all its cores. `bind` pins the run-time threads, one per
+/// core (bindThreads). Examples: `cpu`, `cpu,threads=1`,
+/// `cpu:avx2,threads=2`, `cpu:avx512,threads=2,bind`.
 ///
 /// An NVIDIA GPU target is spelled `cuda:sm_80` or `cuda:sm_90` (no
 /// options). Code is generated for that SM architecture with PTX ISA 8.0
@@ -70,6 +72,14 @@ struct Target {
   ISA isa = ISA::Host;
   /// Threads used at run time (OpenMP), >= 1; 1 for GPU targets.
   unsigned threads = 1;
+  /// CPU targets: the run-time threads are pinned, one per core
+  /// (RunnerOptions::bindThreads), spelled `,bind`. The generated code is
+  /// the same; only measurement changes: on the 2-core AMD EPYC host,
+  /// unpinned OpenMP threads made the same program's latency vary up to
+  /// 2.7x from one process to the next, pinned ones 1.5x
+  /// (docs/results/measure_noise.md). A separate platform: its records
+  /// never mix with unpinned ones.
+  bool bindThreads = false;
   /// LLVM CPU name passed to the code generator (e.g. "skylake-avx512"; for
   /// a GPU the SM architecture, e.g. "sm_90").
   std::string cpu;
@@ -94,8 +104,8 @@ struct Target {
   static llvm::Expected<Target> parse(llvm::StringRef spelling);
 
   /// The canonical spelling: `cpu:avx2,threads=2` (CPU targets always with
-  /// the thread count; `cpu` targets print their detected ISA) or
-  /// `cuda:sm_90`.
+  /// the thread count, then `,bind` if set; `cpu` targets print their
+  /// detected ISA) or `cuda:sm_90`.
   std::string str() const;
 };
 
@@ -120,7 +130,8 @@ struct Platform {
   std::string id() const;
 
   /// JSON object with target, isa, threads, cpu, features and cpu_model;
-  /// GPU targets add device ("cuda"), sm and gpu_model.
+  /// bind_threads (true) with Target::bindThreads; GPU targets add device
+  /// ("cuda"), sm and gpu_model.
   llvm::json::Value toJSON() const;
 };
 
