@@ -93,6 +93,22 @@ def quantile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
+def compare(ra: dict[str, Any], rb: dict[str, Any], least: int
+            ) -> Optional[tuple[Optional[float], float, list[float],
+                                list[float]]]:
+    """Two record sets of one task (knobs -> record), over the programs
+    successful in both: Spearman of their latencies, transfer top-1 (best
+    latency in `rb` / `rb`'s latency of `ra`'s best program) and the two
+    latency lists; None with fewer than `least` such programs."""
+    both = [k for k in ra if k in rb and ok(ra[k]) and ok(rb[k])]
+    if len(both) < least:
+        return None
+    la = [ra[k]["median_s"] for k in both]
+    lb = [rb[k]["median_s"] for k in both]
+    best_of_a = min(both, key=lambda k: ra[k]["median_s"])
+    return spearman(la, lb), min(lb) / rb[best_of_a]["median_s"], la, lb
+
+
 def repeatability(before: dict[str, dict[str, dict[str, Any]]],
                   after: dict[str, dict[str, dict[str, Any]]]
                   ) -> dict[str, Any]:
@@ -106,18 +122,14 @@ def repeatability(before: dict[str, dict[str, dict[str, Any]]],
     for platform in sorted(set(before) & set(after)):
         correlations, ratios, top1 = [], [], []
         for task, new in sorted(after[platform].items()):
-            old = before[platform].get(task, {})
-            both = [k for k in new if k in old and ok(new[k]) and ok(old[k])]
-            if len(both) < 3:
+            pair = compare(before[platform].get(task, {}), new, 3)
+            if pair is None:
                 continue
-            lo = [old[k]["median_s"] for k in both]
-            ln = [new[k]["median_s"] for k in both]
-            rho = spearman(lo, ln)
+            rho, transfer, lo, ln = pair
             if rho is not None:
                 correlations.append(rho)
             ratios += [x / y for x, y in zip(lo, ln)]
-            best_old = min(both, key=lambda k: old[k]["median_s"])
-            top1.append(min(ln) / new[best_old]["median_s"])
+            top1.append(transfer)
         if not correlations:
             continue
         row = {"tasks": len(correlations), "programs": len(ratios),
@@ -187,17 +199,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     for a, b in itertools.combinations(sorted(data), 2):
         correlations, transfer = [], []
         for task in sorted(set(data[a]) & set(data[b])):
-            ra, rb = data[a][task], data[b][task]
-            both = [k for k in ra if k in rb and ok(ra[k]) and ok(rb[k])]
-            if len(both) < 10:
+            pair = compare(data[a][task], data[b][task], 10)
+            if pair is None:
                 continue
-            la = [ra[k]["median_s"] for k in both]
-            lb = [rb[k]["median_s"] for k in both]
-            rho = spearman(la, lb)
+            rho, top1, _, _ = pair
             if rho is not None:
                 correlations.append(rho)
-            best_of_a = min(both, key=lambda k: ra[k]["median_s"])
-            transfer.append(min(lb) / rb[best_of_a]["median_s"])
+            transfer.append(top1)
         if not correlations:
             continue
         pair = {"a": a, "b": b, "tasks": len(correlations),
