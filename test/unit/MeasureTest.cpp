@@ -325,10 +325,9 @@ TEST(RunnerOptionsTest, OpenMPEnvironmentPinsThreadsOnlyWhenAsked) {
   EXPECT_EQ(openMPEnvironment(options), (Env{{"OMP_NUM_THREADS", "1"}}));
   options.threads = 2;
   options.bindThreads = true;
-  EXPECT_EQ(openMPEnvironment(options),
-            (Env{{"OMP_NUM_THREADS", "2"},
-                 {"OMP_PROC_BIND", "close"},
-                 {"OMP_PLACES", "cores"}}));
+  EXPECT_EQ(openMPEnvironment(options), (Env{{"OMP_NUM_THREADS", "2"},
+                                             {"OMP_PROC_BIND", "close"},
+                                             {"OMP_PLACES", "cores"}}));
 }
 
 TEST_F(MeasureTest, ParallelKernelUsesOpenMPPinnedOrNot) {

@@ -36,8 +36,8 @@ TEST(TargetTest, BindIsAnOptionOfItsOwnPlatform) {
   ASSERT_TRUE(static_cast<bool>(unbound));
   EXPECT_FALSE(unbound->bindThreads);
   EXPECT_NE(Platform::host(*unbound).id(), p.id());
-  EXPECT_FALSE(Platform::host(*unbound).toJSON().getAsObject()->get(
-      "bind_threads"));
+  EXPECT_FALSE(
+      Platform::host(*unbound).toJSON().getAsObject()->get("bind_threads"));
 
   for (const char *bad : {"cpu,bind=1", "cpu:avx2,pin", "cuda:sm_90,bind"}) {
     llvm::Expected<Target> b = Target::parse(bad);

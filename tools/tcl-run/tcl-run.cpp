@@ -40,12 +40,12 @@ static cl::OptionCategory category("tcl-run options");
 static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
                                       cl::desc("<input .mlir file>"),
                                       cl::cat(category));
-static cl::opt<std::string>
-    targetSpelling("target", cl::init("cpu"),
-                   cl::desc("Target: cpu[:avx512|avx2|sse4.2][,threads=N][,bind] "
-                            "(default: host CPU, all cores; bind pins the threads, one "
-                            "per core, for repeatable timings)"),
-                   cl::cat(category));
+static cl::opt<std::string> targetSpelling(
+    "target", cl::init("cpu"),
+    cl::desc("Target: cpu[:avx512|avx2|sse4.2][,threads=N][,bind] "
+             "(default: host CPU, all cores; bind pins the threads, one "
+             "per core, for repeatable timings)"),
+    cl::cat(category));
 static cl::opt<unsigned>
     numSamples("samples", cl::init(0),
                cl::desc("Random schedules measured per workload besides the "

@@ -63,7 +63,7 @@ struct RunnerOptions {
 /// The OpenMP environment variables a measurement child sets before it loads
 /// the kernel (and with it libomp), as (name, value) pairs:
 /// OMP_NUM_THREADS = max(1, threads), and with bindThreads OMP_PROC_BIND =
-/// close and OMP_PLACES = cores (OpenMP 5.2, sections 21.1.6-7).
+/// close and OMP_PLACES = cores (OpenMP API 5.2, "Environment Variables").
 std::vector<std::pair<std::string, std::string>>
 openMPEnvironment(const RunnerOptions &options);
 

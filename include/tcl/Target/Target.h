@@ -74,9 +74,9 @@ struct Target {
   unsigned threads = 1;
   /// CPU targets: the run-time threads are pinned, one per core
   /// (RunnerOptions::bindThreads), spelled `,bind`. The generated code is
-  /// the same; only measurement changes: on the 2-core AMD EPYC host,
-  /// unpinned OpenMP threads made the same program's latency vary up to
-  /// 2.7x from one process to the next, pinned ones 1.5x
+  /// the same; only measurement changes: on the 2-core AMD EPYC host, one
+  /// program in ten of a 1 ms matmul varied more than 2.2x from one
+  /// process to the next with unpinned OpenMP threads, 1.3x pinned
   /// (docs/results/measure_noise.md). A separate platform: its records
   /// never mix with unpinned ones.
   bool bindThreads = false;
