@@ -15,6 +15,14 @@
 
 namespace tcl_tools {
 
+/// The --target description of the tools that measure on the CPU or, with
+/// cuda: targets, through tcl-cuda-runner (tcl-tune, tcl-dataset).
+inline constexpr const char *kMeasureTargetDescription =
+    "Target: cpu[:avx512|avx2|sse4.2][,threads=N][,bind] (default: host "
+    "CPU, all cores; bind pins the threads, one per core, for repeatable "
+    "timings), or cuda:sm_80 / cuda:sm_90 (this machine's NVIDIA GPU, "
+    "measured by tcl-cuda-runner)";
+
 static llvm::cl::OptionCategory gpuCategory("GPU targets (cuda:sm_XX)");
 static llvm::cl::opt<std::string> cudaRunner(
     "cuda-runner", llvm::cl::init(""),

@@ -33,14 +33,10 @@ static cl::OptionCategory category("tcl-dataset options");
 static cl::list<std::string> inputFiles(cl::Positional, cl::OneOrMore,
                                         cl::desc("<network .mlir files>"),
                                         cl::cat(category));
-static cl::opt<std::string> targetSpelling(
-    "target", cl::init("cpu"),
-    cl::desc("Target: cpu[:avx512|avx2|sse4.2][,threads=N][,bind] "
-             "(default: host CPU, all cores; bind pins the threads, one "
-             "per core, for repeatable timings), or cuda:sm_80 "
-             "/ cuda:sm_90 (this machine's NVIDIA GPU, "
-             "measured by tcl-cuda-runner)"),
-    cl::cat(category));
+static cl::opt<std::string>
+    targetSpelling("target", cl::init("cpu"),
+                   cl::desc(tcl_tools::kMeasureTargetDescription),
+                   cl::cat(category));
 static cl::opt<unsigned>
     programs("programs", cl::init(128),
              cl::desc("Measured programs per task on the platform, earlier "

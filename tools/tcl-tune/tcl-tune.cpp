@@ -44,14 +44,10 @@ static cl::opt<std::string> transformLibraryFile(
              "--transform-preload-library=transform-library-paths=<file> "
              "--transform-interpreter (see --tcl-export-transform-library)"),
     cl::value_desc("file"), cl::cat(category));
-static cl::opt<std::string> targetSpelling(
-    "target", cl::init("cpu"),
-    cl::desc("Target: cpu[:avx512|avx2|sse4.2][,threads=N][,bind] "
-             "(default: host CPU, all cores; bind pins the threads, one "
-             "per core, for repeatable timings), or cuda:sm_80 "
-             "/ cuda:sm_90 (this machine's NVIDIA GPU, "
-             "measured by tcl-cuda-runner)"),
-    cl::cat(category));
+static cl::opt<std::string>
+    targetSpelling("target", cl::init("cpu"),
+                   cl::desc(tcl_tools::kMeasureTargetDescription),
+                   cl::cat(category));
 static cl::opt<unsigned>
     trials("trials", cl::init(200),
            cl::desc("Measurements in total, over all tasks; records of this "
